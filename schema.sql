@@ -1,0 +1,212 @@
+-- accounthub schema (SQLite). The single source of the database layout.
+--
+-- Table and column names are those of the original AccountHub MySQL schema, so existing
+-- tooling and SQL habits carry over. Additions for accounthub are marked "accounthub:".
+-- Applied by the binary on first open of an empty file; later changes go through the
+-- PRAGMA user_version migrations in src/store/schema.rs. All times are UTC text
+-- 'YYYY-MM-DD HH:MM:SS' unless a column says it holds Unix seconds.
+
+CREATE TABLE acctstatus (
+    statusid   INTEGER PRIMARY KEY,
+    statuscode TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE accttypes (
+    typeid   INTEGER PRIMARY KEY,
+    typecode TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE accounts (
+    uid        INTEGER PRIMARY KEY,
+    username   TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password   TEXT,                      -- PHC string ($pbkdf2-sha256$...) or imported bcrypt ($2y$...)
+    realname   TEXT NOT NULL,
+    email      TEXT DEFAULT 'NOEMAIL@EXAMPLE.COM',
+    authsecret TEXT,                      -- base32 TOTP secret; NULL or '' = no 2FA
+    pin        TEXT,                      -- accounthub: a PHC hash of the PIN, never the PIN itself
+    phone1     TEXT NOT NULL DEFAULT '',
+    phone2     TEXT NOT NULL DEFAULT '',
+    acctstatus INTEGER NOT NULL DEFAULT 1 REFERENCES acctstatus (statusid),
+    accttype   INTEGER NOT NULL DEFAULT 1 REFERENCES accttypes (typeid),
+    deleted    INTEGER NOT NULL DEFAULT 0,
+    totp_last_step INTEGER,               -- accounthub: last accepted TOTP time step (replay guard)
+    timezone   TEXT,                      -- accounthub: Maian account fields
+    language   TEXT,
+    ip         TEXT,
+    notes      TEXT,
+    created    TEXT                       -- accounthub: creation time
+);
+CREATE INDEX accounts_email ON accounts (email COLLATE NOCASE);
+
+-- accounthub: keys are stored as SHA-256 hex digests. A row written by another tool with a
+-- plaintext key (hashed = 0) is hashed the next time the binary opens the database.
+CREATE TABLE apikeys (
+    keyid    INTEGER PRIMARY KEY,
+    "key"    TEXT NOT NULL UNIQUE,
+    notes    TEXT,
+    type     TEXT NOT NULL DEFAULT 'FULL',
+    hashed   INTEGER NOT NULL DEFAULT 0,
+    censored TEXT NOT NULL DEFAULT '',
+    created  TEXT
+);
+
+CREATE TABLE "groups" (
+    groupid   INTEGER PRIMARY KEY,
+    groupname TEXT NOT NULL UNIQUE COLLATE NOCASE
+);
+
+CREATE TABLE assigned_groups (
+    groupid INTEGER NOT NULL REFERENCES "groups" (groupid) ON DELETE CASCADE,
+    uid     INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    PRIMARY KEY (groupid, uid)
+);
+CREATE INDEX assigned_groups_uid ON assigned_groups (uid);
+
+CREATE TABLE managers (
+    managerid  INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    employeeid INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    PRIMARY KEY (managerid, employeeid)
+);
+CREATE INDEX managers_employee ON managers (employeeid);
+
+CREATE TABLE logtypes (
+    logtype  INTEGER PRIMARY KEY,
+    typename TEXT
+);
+
+CREATE TABLE authlog (
+    logid     INTEGER PRIMARY KEY,
+    logtime   TEXT NOT NULL,
+    logtype   INTEGER NOT NULL REFERENCES logtypes (logtype),
+    uid       INTEGER REFERENCES accounts (uid) ON DELETE SET NULL,
+    ip        TEXT,
+    otherdata TEXT
+);
+CREATE INDEX authlog_time ON authlog (logtime);
+
+CREATE TABLE permissions (
+    permid   INTEGER PRIMARY KEY,
+    permcode TEXT NOT NULL COLLATE NOCASE,
+    perminfo TEXT
+);
+CREATE INDEX permissions_code ON permissions (permcode);
+
+CREATE TABLE assigned_permissions (
+    uid    INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    permid INTEGER NOT NULL REFERENCES permissions (permid) ON DELETE CASCADE,
+    PRIMARY KEY (uid, permid)
+);
+
+CREATE TABLE mobile_codes (
+    codeid      INTEGER PRIMARY KEY,
+    uid         INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    code        TEXT NOT NULL DEFAULT '' UNIQUE,
+    description TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE onetimekeys (
+    "key"   TEXT PRIMARY KEY,
+    uid     INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    expires TEXT NOT NULL
+);
+
+CREATE TABLE notifications (
+    notificationid INTEGER PRIMARY KEY,
+    uid            INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    timestamp      TEXT NOT NULL,
+    title          TEXT NOT NULL,
+    content        TEXT NOT NULL,
+    url            TEXT NOT NULL DEFAULT '',
+    seen           INTEGER NOT NULL DEFAULT 0,
+    sensitive      INTEGER NOT NULL DEFAULT 0,
+    appid          TEXT
+);
+CREATE INDEX notifications_uid ON notifications (uid, seen, timestamp);
+
+CREATE TABLE userkeytypes (
+    typeid   INTEGER PRIMARY KEY,
+    typename TEXT NOT NULL
+);
+
+CREATE TABLE userkeys (
+    uid     INTEGER PRIMARY KEY REFERENCES accounts (uid) ON DELETE CASCADE,
+    "key"   TEXT NOT NULL,
+    created TEXT,
+    typeid  INTEGER NOT NULL REFERENCES userkeytypes (typeid)
+);
+
+CREATE TABLE userloginkeys (
+    id      INTEGER PRIMARY KEY,
+    "key"   TEXT NOT NULL UNIQUE,
+    expires TEXT,
+    uid     INTEGER REFERENCES accounts (uid) ON DELETE CASCADE,
+    appname TEXT NOT NULL,
+    appicon TEXT
+);
+
+CREATE TABLE apppasswords (
+    passid      INTEGER PRIMARY KEY,
+    hash        TEXT NOT NULL,
+    uid         INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    description TEXT NOT NULL
+);
+CREATE INDEX apppasswords_uid ON apppasswords (uid);
+
+-- accounthub: replaces the original single-slot rate_limit table. One row per bucket
+-- ("badkey|<ip>", "cred|<ip>|<username>", ...), a fixed window counter shared by every
+-- process that opens the file (CGI included).
+CREATE TABLE rate_limits (
+    bucket       TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,        -- Unix seconds
+    hits         INTEGER NOT NULL
+);
+
+-- accounthub: durable mail outbox. A row is written in the same transaction as the event
+-- that causes the mail and is deleted from the queue only by marking it sent or failed.
+CREATE TABLE mail_outbox (
+    id           INTEGER PRIMARY KEY,
+    to_addr      TEXT NOT NULL,
+    to_name      TEXT NOT NULL DEFAULT '',
+    from_addr    TEXT NOT NULL,
+    from_name    TEXT NOT NULL DEFAULT '',
+    subject      TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    created      TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_attempt INTEGER NOT NULL,        -- Unix seconds
+    last_error   TEXT,
+    sent         TEXT,                    -- set when the server accepted the message
+    failed       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX mail_outbox_due ON mail_outbox (sent, failed, next_attempt);
+
+INSERT INTO acctstatus (statusid, statuscode) VALUES
+    (1, 'NORMAL'), (2, 'LOCKED_OR_DISABLED'), (3, 'CHANGE_PASSWORD'), (4, 'TERMINATED'),
+    (5, 'ALERT_ON_ACCESS');
+
+INSERT INTO accttypes (typeid, typecode) VALUES (1, 'LOCAL'), (2, 'EXTERNAL');
+
+INSERT INTO logtypes (logtype, typename) VALUES
+    (1, 'PORTAL_LOGIN_OK'), (2, 'PORTAL_LOGIN_FAILED'), (3, 'PASSWORD_CHANGED'),
+    (4, 'API_LOGIN_OK'), (5, 'API_LOGIN_FAILED'), (6, 'PORTAL_BAD_AUTHCODE'),
+    (7, 'API_BAD_AUTHCODE'), (8, 'BAD_CAPTCHA'), (9, '2FA_ADDED'), (10, '2FA_REMOVED'),
+    (11, 'PORTAL_LOGOUT'), (12, 'API_AUTH_OK'), (13, 'API_AUTH_FAILED'), (14, 'API_BAD_KEY'),
+    (15, 'LOG_CLEARED'), (16, 'USER_REMOVED'), (17, 'USER_ADDED'), (18, 'USER_EDITED'),
+    (19, 'MOBILE_LOGIN_OK'), (20, 'MOBILE_LOGIN_FAILED'), (21, 'MOBILE_BAD_KEY');
+
+INSERT INTO permissions (permid, permcode, perminfo) VALUES
+    (1, 'ADMIN', 'System administrator'),
+    (100, 'INV_VIEW', 'Access inventory system'),
+    (101, 'INV_EDIT', 'Edit inventory system'),
+    (200, 'TASKFLOOR', 'Access TaskFloor'),
+    (300, 'QWIKCLOCK', 'Access QwikClock and punch in/out'),
+    (301, 'QWIKCLOCK_MANAGE', 'Edit punches and other data for managed users'),
+    (302, 'QWIKCLOCK_EDITSELF', 'Edit own punches and other data'),
+    (303, 'QWIKCLOCK_ADMIN', 'Add and edit shifts and other data for all users'),
+    (400, 'SITEWRITER', 'Manage and edit websites, messages, and analytics'),
+    (401, 'SITEWRITER_CONTACT', 'Manage messages sent via website contact forms'),
+    (402, 'SITEWRITER_ANALYTICS', 'View website analytics'),
+    (403, 'SITEWRITER_EDIT', 'Edit website content'),
+    (404, 'SITEWRITER_FILES', 'Manage and upload files');
+
+INSERT INTO userkeytypes (typeid, typename) VALUES (1, 'RSSAtomFeed'), (2, 'Other');

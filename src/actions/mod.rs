@@ -1,0 +1,4 @@
+//! The API actions, one module per family. Each module exports `ACTIONS`, its slice of the
+//! dispatch table (`api::dispatch::TABLE`).
+
+pub mod basic;

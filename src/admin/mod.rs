@@ -1,0 +1,142 @@
+//! The command line: faces chosen by argv (`serve`, `call`) and the admin commands a
+//! sysadmin runs instead of the PHP web UI. Every command has `--help`, prints clear
+//! errors and exits non-zero on failure.
+
+pub mod keys;
+pub mod users;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::App;
+use crate::config::Config;
+use crate::front::{call, cgi, detect, fastcgi};
+
+/// accounthub: AccountHub-compatible account server over one SQLite file.
+#[derive(Debug, Parser)]
+#[command(name = "accounthub", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (default: $ACCOUNTHUB_CONFIG, else /etc/accounthub/accounthub.toml
+    /// if present, else built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the FastCGI responder (fd 0 socket, systemd socket, or --listen).
+    Serve {
+        /// `unix:/path/to.sock` or `tcp:127.0.0.1:9000`; default: inherited socket, else
+        /// server.listen from the config.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Octal mode of a unix socket created by --listen (overrides server.socket_mode).
+        #[arg(long, value_name = "MODE")]
+        socket_mode: Option<String>,
+    },
+    /// Run one API action in-process and print its JSON (trusted like a FULL key).
+    Call {
+        /// Action name, e.g. `userinfo`.
+        action: String,
+        /// Arguments as name=value.
+        args: Vec<String>,
+        /// Arguments as one JSON object (merged over name=value).
+        #[arg(long, value_name = "JSON")]
+        json: Option<String>,
+    },
+    /// Create the database with its schema (safe to repeat).
+    Init,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(keys::KeyCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(users::UserCommand),
+}
+
+/// Entry point of the binary; returns the process exit code.
+pub fn main() -> i32 {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let inherited_socket =
+        detect::fd0_is_listening_socket() || detect::systemd_listen_fd().is_some();
+    if detect::is_cgi() && !inherited_socket {
+        return cgi::run(Config::load(None).and_then(with_log_level));
+    }
+    if argv.len() == 1 && inherited_socket {
+        return finish(serve(None, None, None));
+    }
+    let cli = Cli::parse_from(argv);
+    finish(run(cli))
+}
+
+fn run(cli: Cli) -> Result<i32, String> {
+    let config_path = cli.config.as_deref();
+    match cli.command {
+        Command::Serve {
+            listen,
+            socket_mode,
+        } => serve(config_path, listen.as_deref(), socket_mode),
+        Command::Call { action, args, json } => {
+            let app = open(config_path)?;
+            call::run(&app, &action, &args, json.as_deref())
+        }
+        Command::Init => {
+            let app = open(config_path)?;
+            println!("database ready: {}", app.db.path().display());
+            Ok(0)
+        }
+        Command::Key(cmd) => keys::run(&open(config_path)?, cmd),
+        Command::User(cmd) => users::run(&open(config_path)?, cmd),
+    }
+}
+
+fn serve(
+    config_path: Option<&std::path::Path>,
+    listen: Option<&str>,
+    socket_mode: Option<String>,
+) -> Result<i32, String> {
+    let mut config = Config::load(config_path).and_then(with_log_level)?;
+    if let Some(mode) = socket_mode {
+        config.server.socket_mode = mode;
+    }
+    let spec = fastcgi::ListenSpec::choose(listen, &config.server.listen)?;
+    fastcgi::serve(App::open(config)?, spec)?;
+    Ok(0)
+}
+
+fn with_log_level(config: Config) -> Result<Config, String> {
+    crate::log::set_level(&config.server.log_level)?;
+    Ok(config)
+}
+
+/// Loads the configuration and opens the database for an admin command.
+pub fn open(config_path: Option<&std::path::Path>) -> Result<App, String> {
+    App::open(Config::load(config_path)?)
+}
+
+fn finish(result: Result<i32, String>) -> i32 {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("accounthub: {e}");
+            1
+        }
+    }
+}
+
+/// Reads a secret from stdin: the first line, without its line ending.
+pub fn read_secret_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    let secret = line.trim_end_matches(['\n', '\r']).to_string();
+    if secret.is_empty() {
+        return Err("empty input on stdin".into());
+    }
+    Ok(secret)
+}

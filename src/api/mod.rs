@@ -1,0 +1,152 @@
+//! The request pipeline shared by every face: body limit, routing, key authentication,
+//! action lookup, key-type check, argument validation, then the action itself.
+
+pub mod context;
+pub mod dispatch;
+pub mod keys;
+pub mod validate;
+
+use serde_json::Value;
+
+use crate::app::App;
+use crate::clock;
+use crate::request::Request;
+use crate::response::Response;
+use crate::routing::{self, Params};
+use crate::secrets;
+use crate::store::{apikeys, authlog, ratelimit};
+pub use context::{Caller, Ctx, Failure, Outcome};
+
+/// Answers one HTTP request (FastCGI and CGI faces).
+pub fn handle(app: &App, req: &Request) -> Response {
+    if req.method.is_empty() {
+        return Response::text(
+            400,
+            "400 Bad request: the web server sent no request method",
+        );
+    }
+    if req.method == "OPTIONS" {
+        return Response::preflight();
+    }
+    if req.content_length > app.config.body_limit || req.body.len() > app.config.body_limit {
+        return Response::text(413, "413 Request body too large");
+    }
+    let params = match routing::api_params(req) {
+        Ok(params) => params,
+        Err(e) => return Response::text(400, e.message()),
+    };
+    let ip = req.client_ip(&app.config.server.trusted_proxies);
+    let presented = text_param(&params, "key");
+    let key = match authenticate(app, &presented, &ip) {
+        Ok(key) => key,
+        Err(refusal) => return refusal.logged_as(None, Some(secrets::censor(&presented))),
+    };
+    let hint = Some(key.censored.clone());
+    let caller = Caller::Key(key);
+    dispatch(app, &caller, &params, &ip).logged_as(
+        Some(text_param(&params, "action").as_str()).filter(|a| !a.is_empty()),
+        hint,
+    )
+}
+
+/// Runs the named action for an already authenticated caller (also the `call` face).
+pub fn dispatch(app: &App, caller: &Caller, params: &Params, ip: &str) -> Response {
+    let name = text_param(params, "action");
+    if name.is_empty() {
+        return Response::text(404, "404 No action specified");
+    }
+    let Some(action) = dispatch::find(&name) else {
+        return Response::text(404, "404 Action not defined");
+    };
+    if let Caller::Key(key) = caller
+        && !action.key_type.allowed_for(&key.key_type)
+    {
+        let note = format!(
+            "Key: {}, Action: {name}, Type: {}",
+            key.censored, key.key_type
+        );
+        if let Err(e) = app
+            .db
+            .with(|c| authlog::write(c, authlog::LogType::ApiBadKey, None, ip, &note))
+        {
+            crate::log::error(&format!("audit log write failed: {e}"));
+        }
+        return Response::text(403, "403 Unauthorized");
+    }
+    let args = match validate::check(action.args, params) {
+        Ok(args) => args,
+        Err(var) => {
+            return Response::text(
+                400,
+                &format!("400 Bad request: variable {var} is missing or invalid"),
+            );
+        }
+    };
+    let ctx = Ctx { app, caller, ip };
+    match (action.run)(&ctx, &args) {
+        Ok(body) => Response::json(200, &body),
+        Err(Failure::TooFast { retry_after }) => Response::too_fast(retry_after),
+        Err(Failure::Store(e)) => {
+            crate::log::error(&format!("action {name}: database error: {e}"));
+            Response::unavailable()
+        }
+        Err(Failure::Internal(msg)) => {
+            crate::log::error(&format!("action {name}: {msg}"));
+            Response::unavailable()
+        }
+    }
+}
+
+/// Checks the presented key. A missing or unknown key is audit-logged (censored) and
+/// counted against the client IP; past the limit the answer is 429 instead of 403.
+fn authenticate(app: &App, presented: &str, ip: &str) -> Result<apikeys::StoredKey, Box<Response>> {
+    if !presented.is_empty() {
+        match app.db.with(|c| apikeys::find(c, presented)) {
+            Ok(Some(key)) => return Ok(key),
+            Ok(None) => {}
+            Err(e) => {
+                crate::log::error(&format!("key lookup failed: {e}"));
+                return Err(Box::new(Response::unavailable()));
+            }
+        }
+    }
+    let limits = &app.config.rate_limit;
+    let limit = ratelimit::Limit {
+        limit: limits.bad_key_limit,
+        window_secs: limits.bad_key_window_secs,
+    };
+    let shown = if presented.is_empty() {
+        "(none)".to_string()
+    } else {
+        secrets::censor(presented)
+    };
+    let now = clock::unix_now();
+    let verdict = app.db.write(|tx| {
+        authlog::write(
+            tx,
+            authlog::LogType::ApiBadKey,
+            None,
+            ip,
+            &format!("Key: {shown}"),
+        )?;
+        ratelimit::purge_expired(tx, now - 86_400)?;
+        ratelimit::record(tx, &format!("badkey|{ip}"), limit, now)
+    });
+    match verdict {
+        Ok(Some(wait)) => Err(Box::new(Response::too_fast(wait))),
+        Ok(None) => Err(Box::new(Response::text(403, "403 Unauthorized"))),
+        Err(e) => {
+            crate::log::error(&format!("bad-key bookkeeping failed: {e}"));
+            Err(Box::new(Response::text(403, "403 Unauthorized")))
+        }
+    }
+}
+
+/// A parameter as text: strings as they are, numbers as digits, anything else blank.
+fn text_param(params: &Params, name: &str) -> String {
+    match params.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}

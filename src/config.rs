@@ -1,0 +1,311 @@
+//! Service configuration: one TOML file, every key optional, defaults that run a fresh checkout.
+//!
+//! Lookup order (SPEC §1): `--config PATH`, else `$ACCOUNTHUB_CONFIG`, else
+//! `/etc/accounthub/accounthub.toml` if it exists, else the built-in defaults.
+//! `deploy/accounthub.toml.example` documents every key with its default.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// System-wide config file used when neither `--config` nor `$ACCOUNTHUB_CONFIG` is given.
+pub const SYSTEM_CONFIG: &str = "/etc/accounthub/accounthub.toml";
+
+/// The whole configuration, as read from TOML (unknown keys are refused so typos surface).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Path of the SQLite file; created with the schema on first use.
+    pub database: PathBuf,
+    /// Absolute public URL of the service root (e.g. `https://example.org/accounthub/`);
+    /// used to build absolute URLs instead of trusting the Host header.
+    pub public_url: String,
+    /// Site title: the appname of login alert emails.
+    pub site_title: String,
+    /// System name: the TOTP issuer shown in authenticator apps.
+    pub system_name: String,
+    /// IANA zone in which times are shown (`YYYY-MM-DD HH:MM:SS`); storage is always UTC.
+    pub timezone: String,
+    /// Value of the `mobileenabled` action.
+    pub mobile_enabled: bool,
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    pub body_limit: usize,
+    /// FastCGI responder settings.
+    pub server: ServerConfig,
+    /// Password hashing settings.
+    pub passwords: PasswordConfig,
+    /// Rate limiter settings.
+    pub rate_limit: RateLimitConfig,
+    /// Outgoing mail settings.
+    pub mail: MailConfig,
+    /// Maian add-account API settings.
+    pub maian: MaianConfig,
+    /// Apps listed by `listapps`, in file order: `[apps.<id>]` tables passed through as JSON.
+    pub apps: Map<String, Value>,
+}
+
+/// Settings of the long-lived FastCGI responder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Default listen address when `--listen` is not given and fd 0 is not a socket
+    /// (`unix:/path` or `tcp:127.0.0.1:9000`).
+    pub listen: String,
+    /// Octal permission bits of a unix socket created by `--listen unix:...`.
+    pub socket_mode: String,
+    /// Upper bound of threads doing blocking work (SQLite, hashing) at once.
+    pub max_blocking_threads: usize,
+    /// Seconds that in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_grace_secs: u64,
+    /// Log level on stderr: `off`, `error`, `warn`, `info` (one line per request) or `debug`.
+    pub log_level: String,
+    /// Proxies whose `X-Forwarded-For` is trusted for the client IP (exact addresses).
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// Password hashing settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordConfig {
+    /// PBKDF2-HMAC-SHA256 rounds for new hashes.
+    pub pbkdf2_rounds: u32,
+    /// Hashes computed at once; 0 means one per CPU core.
+    pub hash_concurrency: usize,
+}
+
+/// Rate limiter settings: fixed windows, counted in the SQLite file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Bad or missing API keys allowed per client IP per window before 429.
+    pub bad_key_limit: u32,
+    /// Window of the bad-key limiter, in seconds.
+    pub bad_key_window_secs: u64,
+    /// Failed credential checks allowed per (client IP, username) per window before 429.
+    pub credential_limit: u32,
+    /// Window of the credential limiter, in seconds.
+    pub credential_window_secs: u64,
+}
+
+/// Outgoing mail settings (alert and welcome mails).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// Address that receives login alerts.
+    pub admin_email: String,
+    /// Sender address of every mail.
+    pub from: String,
+    /// SMTP server host name.
+    pub host: String,
+    /// SMTP server port.
+    pub port: u16,
+    /// `starttls`, `tls` (implicit TLS) or `plain` (local relay only).
+    pub security: String,
+    /// Whether to log in to the SMTP server.
+    pub auth: bool,
+    /// SMTP user name.
+    pub user: String,
+    /// SMTP password.
+    pub password: String,
+    /// Accept self-signed or mismatched certificates (the original's default).
+    pub allow_invalid_certificate: bool,
+    /// Attempts before a message is marked failed.
+    pub max_attempts: u32,
+    /// First retry delay in seconds; doubles on every further attempt.
+    pub retry_base_secs: u64,
+}
+
+/// Maian add-account API settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaianConfig {
+    /// Most accounts accepted in one request.
+    pub batch_limit: usize,
+    /// Length of generated passwords.
+    pub password_length: usize,
+    /// Zone stored when an account's timezone is missing or not an IANA name.
+    pub default_timezone: String,
+    /// Accepted languages.
+    pub languages: Vec<String>,
+    /// Language stored when an account's language is not in the list.
+    pub default_language: String,
+    /// Longest accepted `notes`, in characters.
+    pub notes_max_chars: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database: PathBuf::from("./accounthub.sqlite"),
+            public_url: "http://localhost/accounthub/".into(),
+            site_title: "AccountHub".into(),
+            system_name: "AccountHub".into(),
+            timezone: "UTC".into(),
+            mobile_enabled: true,
+            body_limit: 1024 * 1024,
+            server: ServerConfig::default(),
+            passwords: PasswordConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            mail: MailConfig::default(),
+            maian: MaianConfig::default(),
+            apps: Map::new(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "unix:/run/accounthub/accounthub.sock".into(),
+            socket_mode: "0660".into(),
+            max_blocking_threads: 32,
+            shutdown_grace_secs: 10,
+            log_level: "info".into(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig {
+            pbkdf2_rounds: 600_000,
+            hash_concurrency: 0,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            bad_key_limit: 10,
+            bad_key_window_secs: 60,
+            credential_limit: 5,
+            credential_window_secs: 300,
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            admin_email: String::new(),
+            from: "alert-noreply@example.com".into(),
+            host: "localhost".into(),
+            port: 587,
+            security: "starttls".into(),
+            auth: false,
+            user: String::new(),
+            password: String::new(),
+            allow_invalid_certificate: true,
+            max_attempts: 8,
+            retry_base_secs: 60,
+        }
+    }
+}
+
+impl Default for MaianConfig {
+    fn default() -> Self {
+        MaianConfig {
+            batch_limit: 1000,
+            password_length: 12,
+            default_timezone: "UTC".into(),
+            languages: vec!["english".into()],
+            default_language: "english".into(),
+            notes_max_chars: 2000,
+        }
+    }
+}
+
+impl Config {
+    /// Finds and reads the configuration as SPEC §1 orders it.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
+        let from_env = std::env::var_os("ACCOUNTHUB_CONFIG").map(PathBuf::from);
+        let path = explicit.map(Path::to_path_buf).or(from_env).or_else(|| {
+            let system = PathBuf::from(SYSTEM_CONFIG);
+            system.exists().then_some(system)
+        });
+        match path {
+            Some(path) => Config::from_file(&path),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// Reads one TOML file and checks the values that could only fail later.
+    pub fn from_file(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+        Config::from_toml(&text).map_err(|e| format!("config {}: {e}", path.display()))
+    }
+
+    /// Parses TOML text into a checked configuration.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.tz()?;
+        config.socket_mode()?;
+        match config.mail.security.as_str() {
+            "starttls" | "tls" | "plain" => {}
+            other => {
+                return Err(format!(
+                    "mail.security must be starttls, tls or plain, not {other:?}"
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    /// The display time zone.
+    pub fn tz(&self) -> Result<Tz, String> {
+        self.timezone
+            .parse::<Tz>()
+            .map_err(|_| format!("timezone {:?} is not an IANA zone name", self.timezone))
+    }
+
+    /// Unix socket permission bits parsed from the octal string.
+    pub fn socket_mode(&self) -> Result<u32, String> {
+        u32::from_str_radix(self.server.socket_mode.trim_start_matches("0o"), 8).map_err(|_| {
+            format!(
+                "server.socket_mode {:?} is not octal",
+                self.server.socket_mode
+            )
+        })
+    }
+
+    /// Concurrent hash computations allowed (config, or the number of cores).
+    pub fn hash_concurrency(&self) -> usize {
+        match self.passwords.hash_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_a_fresh_checkout() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.database, PathBuf::from("./accounthub.sqlite"));
+        assert_eq!(c.passwords.pbkdf2_rounds, 600_000);
+        assert_eq!(c.body_limit, 1024 * 1024);
+    }
+
+    #[test]
+    fn apps_keep_file_order() {
+        let c = Config::from_toml("[apps.zeta]\ntitle='Z'\n[apps.alpha]\ntitle='A'\n").unwrap();
+        let ids: Vec<_> = c.apps.keys().cloned().collect();
+        assert_eq!(ids, ["zeta", "alpha"]);
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_refused() {
+        assert!(Config::from_toml("databse = 'x'").is_err());
+        assert!(Config::from_toml("timezone = 'Mars/Olympus'").is_err());
+        assert!(Config::from_toml("[mail]\nsecurity = 'ssl3'").is_err());
+    }
+}

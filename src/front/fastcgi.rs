@@ -1,0 +1,363 @@
+//! The long-lived FastCGI responder (tokio-fastcgi). Listens on fd 0, a systemd socket,
+//! a unix socket or TCP; blocking work (SQLite, hashing) runs on tokio's bounded blocking
+//! pool; accept errors such as EMFILE are logged and retried; SIGTERM/SIGINT stop accepting
+//! and let in-flight requests finish within the grace period, then the process exits 0.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::os::fd::{FromRawFd, RawFd};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::Notify;
+use tokio_fastcgi::{RequestResult, Requests};
+
+use super::detect;
+use crate::api;
+use crate::app::App;
+use crate::request::Request;
+use crate::response::Response;
+
+/// Where the responder listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenSpec {
+    /// An inherited listening socket (fd 0 or a systemd fd).
+    Inherited(RawFd),
+    /// A unix socket path to create.
+    Unix(PathBuf),
+    /// A TCP address to bind.
+    Tcp(String),
+}
+
+impl ListenSpec {
+    /// Parses `unix:/path` or `tcp:host:port`.
+    pub fn parse(text: &str) -> Result<ListenSpec, String> {
+        if let Some(path) = text.strip_prefix("unix:") {
+            Ok(ListenSpec::Unix(PathBuf::from(path)))
+        } else if let Some(addr) = text.strip_prefix("tcp:") {
+            Ok(ListenSpec::Tcp(addr.to_string()))
+        } else {
+            Err(format!(
+                "listen address {text:?} must start with unix: or tcp:"
+            ))
+        }
+    }
+
+    /// `--listen` if given, else an inherited socket, else the configured default.
+    pub fn choose(explicit: Option<&str>, configured: &str) -> Result<ListenSpec, String> {
+        if let Some(text) = explicit {
+            return ListenSpec::parse(text);
+        }
+        if let Some(fd) = detect::systemd_listen_fd() {
+            return Ok(ListenSpec::Inherited(fd));
+        }
+        if detect::fd0_is_listening_socket() {
+            return Ok(ListenSpec::Inherited(0));
+        }
+        ListenSpec::parse(configured)
+    }
+}
+
+enum Listener {
+    Unix(UnixListener, Option<PathBuf>),
+    Tcp(TcpListener),
+}
+
+/// Counts connections that are in the middle of a request (from its first byte until its
+/// answer is written), so shutdown can wait for them without waiting on idle keep-alives.
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// Busy state of one connection; an idle connection counts for nothing.
+struct ConnState {
+    busy: AtomicBool,
+    in_flight: Arc<InFlight>,
+}
+
+impl ConnState {
+    fn mark_busy(&self) {
+        if !self.busy.swap(true, Ordering::SeqCst) {
+            self.in_flight.count.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn mark_idle(&self) {
+        if self.busy.swap(false, Ordering::SeqCst)
+            && self.in_flight.count.fetch_sub(1, Ordering::SeqCst) == 1
+        {
+            self.in_flight.idle.notify_waiters();
+        }
+    }
+}
+
+impl Drop for ConnState {
+    fn drop(&mut self) {
+        self.mark_idle();
+    }
+}
+
+/// The read half of a connection, marking it busy as soon as request bytes arrive.
+struct TrackedRead<R> {
+    inner: R,
+    state: Arc<ConnState>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for TrackedRead<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.state.mark_busy();
+        }
+        polled
+    }
+}
+
+/// Runs the responder until SIGTERM/SIGINT; returns after in-flight requests finished.
+pub fn serve(app: App, spec: ListenSpec) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(app.config.server.max_blocking_threads.max(2))
+        .build()
+        .map_err(|e| format!("cannot start runtime: {e}"))?;
+    runtime.block_on(run(Arc::new(app), spec))
+}
+
+async fn run(app: Arc<App>, spec: ListenSpec) -> Result<(), String> {
+    let listener = bind(&spec, &app)?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let in_flight = Arc::new(InFlight {
+        count: AtomicUsize::new(0),
+        idle: Notify::new(),
+    });
+    crate::log::info(&format!("serving FastCGI on {spec:?}"));
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            accepted = accept(&listener) => match accepted {
+                Ok(conn) => {
+                    let (app, in_flight) = (app.clone(), in_flight.clone());
+                    tokio::spawn(async move { conn.serve(app, in_flight).await });
+                }
+                Err(e) => {
+                    // EMFILE and friends: keep the listener, give descriptors time to free up.
+                    crate::log::warn(&format!("accept failed: {e}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    drop_listener(listener);
+    drain(
+        &in_flight,
+        Duration::from_secs(app.config.server.shutdown_grace_secs),
+    )
+    .await;
+    Ok(())
+}
+
+/// Waits until no request is in flight or the grace period is over.
+async fn drain(in_flight: &InFlight, grace: Duration) {
+    let deadline = tokio::time::Instant::now() + grace;
+    while in_flight.count.load(Ordering::SeqCst) > 0 {
+        let idle = in_flight.idle.notified();
+        if in_flight.count.load(Ordering::SeqCst) == 0 {
+            break;
+        }
+        if tokio::time::timeout_at(deadline, idle).await.is_err() {
+            crate::log::warn("shutdown grace period over with requests still running");
+            break;
+        }
+    }
+    crate::log::info("stopped");
+}
+
+fn bind(spec: &ListenSpec, app: &App) -> Result<Listener, String> {
+    match spec {
+        ListenSpec::Inherited(fd) => inherited(*fd),
+        ListenSpec::Tcp(addr) => {
+            let std = std::net::TcpListener::bind(addr)
+                .map_err(|e| format!("cannot bind {addr}: {e}"))?;
+            std.set_nonblocking(true).map_err(|e| e.to_string())?;
+            TcpListener::from_std(std)
+                .map(Listener::Tcp)
+                .map_err(|e| e.to_string())
+        }
+        ListenSpec::Unix(path) => {
+            remove_stale_socket(path)?;
+            let std = std::os::unix::net::UnixListener::bind(path)
+                .map_err(|e| format!("cannot bind {}: {e}", path.display()))?;
+            let mode = app.config.socket_mode()?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("cannot chmod {}: {e}", path.display()))?;
+            std.set_nonblocking(true).map_err(|e| e.to_string())?;
+            UnixListener::from_std(std)
+                .map(|l| Listener::Unix(l, Some(path.clone())))
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn inherited(fd: RawFd) -> Result<Listener, String> {
+    match detect::socket_family(fd) {
+        Some(libc::AF_UNIX) => {
+            // SAFETY: the fd is an inherited listening socket that nothing else owns.
+            let std = unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) };
+            std.set_nonblocking(true).map_err(|e| e.to_string())?;
+            UnixListener::from_std(std)
+                .map(|l| Listener::Unix(l, None))
+                .map_err(|e| e.to_string())
+        }
+        Some(libc::AF_INET | libc::AF_INET6) => {
+            // SAFETY: as above.
+            let std = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+            std.set_nonblocking(true).map_err(|e| e.to_string())?;
+            TcpListener::from_std(std)
+                .map(Listener::Tcp)
+                .map_err(|e| e.to_string())
+        }
+        _ => Err(format!("fd {fd} is not a listening socket")),
+    }
+}
+
+/// A socket file left by a previous run would make bind fail; anything else is kept.
+fn remove_stale_socket(path: &std::path::Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            std::fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()))
+        }
+        Ok(_) => Err(format!("{} exists and is not a socket", path.display())),
+        Err(_) => Ok(()),
+    }
+}
+
+fn drop_listener(listener: Listener) {
+    if let Listener::Unix(l, Some(path)) = listener {
+        drop(l);
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// An accepted connection of either kind.
+enum Conn {
+    Unix(tokio::net::UnixStream),
+    Tcp(tokio::net::TcpStream),
+}
+
+async fn accept(listener: &Listener) -> std::io::Result<Conn> {
+    match listener {
+        Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Conn::Unix(s)),
+        Listener::Tcp(l) => l.accept().await.map(|(s, _)| {
+            let _ = s.set_nodelay(true);
+            Conn::Tcp(s)
+        }),
+    }
+}
+
+impl Conn {
+    async fn serve(self, app: Arc<App>, in_flight: Arc<InFlight>) {
+        match self {
+            Conn::Unix(s) => serve_stream(s, app, in_flight).await,
+            Conn::Tcp(s) => serve_stream(s, app, in_flight).await,
+        }
+    }
+}
+
+/// Serves the requests of one connection (several with FCGI_KEEP_CONN) until it closes.
+/// Malformed records or a closed peer end the connection, never the process.
+async fn serve_stream<S>(stream: S, app: Arc<App>, in_flight: Arc<InFlight>)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (reader, writer) = tokio::io::split(stream);
+    let state = Arc::new(ConnState {
+        busy: AtomicBool::new(false),
+        in_flight,
+    });
+    let reader = TrackedRead {
+        inner: reader,
+        state: state.clone(),
+    };
+    let mut requests = Requests::new(reader, writer, 255, 1);
+    while let Ok(Some(request)) = requests.next().await {
+        let app = app.clone();
+        let done = request
+            .process(|request| async move {
+                let params: HashMap<String, Vec<u8>> = request
+                    .params_iter()
+                    .map(|it| {
+                        it.map(|(k, v)| (k.to_ascii_uppercase(), v.to_vec()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut body = Vec::new();
+                let _ = request.get_stdin().read_to_end(&mut body);
+                let answer = answer(app, params, body).await;
+                let _ = request.get_stdout().write(&answer).await;
+                RequestResult::Complete(0)
+            })
+            .await;
+        state.mark_idle();
+        if done.is_err() {
+            break;
+        }
+    }
+}
+
+/// Runs the pipeline on the blocking pool and serialises its answer.
+async fn answer(app: Arc<App>, params: HashMap<String, Vec<u8>>, body: Vec<u8>) -> Vec<u8> {
+    let started = Instant::now();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let req = Request::from_params(|n| params.get(n).map(Vec::as_slice), body);
+        let response = api::handle(&app, &req);
+        let ip = req.client_ip(&app.config.server.trusted_proxies);
+        (response, ip)
+    })
+    .await;
+    let (response, ip) = outcome.unwrap_or_else(|e| {
+        crate::log::error(&format!("request handler failed: {e}"));
+        (Response::unavailable(), String::new())
+    });
+    crate::log::request(
+        &ip,
+        response.action.as_deref(),
+        response.status,
+        started.elapsed().as_micros(),
+        response.key_hint.as_deref(),
+    );
+    response.to_cgi_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_specs() {
+        assert_eq!(
+            ListenSpec::parse("unix:/run/a.sock").unwrap(),
+            ListenSpec::Unix("/run/a.sock".into())
+        );
+        assert_eq!(
+            ListenSpec::parse("tcp:127.0.0.1:9000").unwrap(),
+            ListenSpec::Tcp("127.0.0.1:9000".into())
+        );
+        assert!(ListenSpec::parse("/run/a.sock").is_err());
+    }
+}

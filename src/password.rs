@@ -1,0 +1,151 @@
+//! Password hashing: PBKDF2-HMAC-SHA256 PHC strings for everything we write, bcrypt
+//! verification for hashes imported from the PHP original, and a gate that bounds how many
+//! hashes run at once so a login storm cannot starve cheap requests.
+
+use std::sync::{Condvar, Mutex};
+
+use pbkdf2::password_hash::phc::{PasswordHash, SaltString};
+use pbkdf2::password_hash::{CustomizedPasswordHasher, PasswordVerifier};
+use pbkdf2::{Params, Pbkdf2};
+
+/// Outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Wrong password, or a hash we cannot read.
+    Mismatch,
+    /// Right password and the hash is current.
+    Match,
+    /// Right password, but the hash should be replaced (bcrypt, or fewer rounds than configured).
+    MatchNeedsRehash,
+}
+
+impl Verdict {
+    /// True for both matching outcomes.
+    pub fn matched(self) -> bool {
+        self != Verdict::Mismatch
+    }
+}
+
+/// Hashes a password into a `$pbkdf2-sha256$i=...` PHC string with a fresh random salt.
+pub fn hash(password: &str, rounds: u32) -> Result<String, String> {
+    let params = Params::new_with_output_len(rounds, Params::RECOMMENDED_OUTPUT_LENGTH)
+        .map_err(|e| format!("bad PBKDF2 parameters: {e}"))?;
+    let salt = SaltString::generate();
+    Pbkdf2::default()
+        .hash_password_customized(password.as_bytes(), salt.as_bytes(), None, None, params)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("hashing failed: {e}"))
+}
+
+/// Checks a password against a stored PBKDF2 or bcrypt (`$2y$`/`$2a$`/`$2b$`) hash.
+pub fn verify(password: &str, stored: &str, rounds: u32) -> Verdict {
+    if stored.starts_with("$2y$") || stored.starts_with("$2a$") || stored.starts_with("$2b$") {
+        return match bcrypt::verify(password, stored) {
+            Ok(true) => Verdict::MatchNeedsRehash,
+            _ => Verdict::Mismatch,
+        };
+    }
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return Verdict::Mismatch;
+    };
+    if Pbkdf2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_err()
+    {
+        return Verdict::Mismatch;
+    }
+    let stored_rounds = parsed.params.get_decimal("i").unwrap_or(u32::MAX);
+    if stored_rounds < rounds {
+        Verdict::MatchNeedsRehash
+    } else {
+        Verdict::Match
+    }
+}
+
+/// A counting semaphore for hash work. Blocking on purpose: hashing runs on the blocking
+/// pool, and waiting there keeps the async workers free for cheap requests.
+pub struct HashGate {
+    free: Mutex<usize>,
+    wake: Condvar,
+}
+
+impl HashGate {
+    /// A gate admitting `slots` hash computations at once.
+    pub fn new(slots: usize) -> HashGate {
+        HashGate {
+            free: Mutex::new(slots.max(1)),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// Runs `f` once a slot is free.
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        {
+            let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+            while *free == 0 {
+                free = self.wake.wait(free).unwrap_or_else(|p| p.into_inner());
+            }
+            *free -= 1;
+        }
+        let _release = Release(self);
+        f()
+    }
+}
+
+/// Gives the slot back even if the hash computation panics.
+struct Release<'a>(&'a HashGate);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.0.wake.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pbkdf2_round_trip_and_rehash_on_low_rounds() {
+        let h = hash("s3cret pass", 1000).unwrap();
+        assert!(h.starts_with("$pbkdf2-sha256$i=1000,l=32$"));
+        assert_eq!(verify("s3cret pass", &h, 1000), Verdict::Match);
+        assert_eq!(verify("wrong", &h, 1000), Verdict::Mismatch);
+        assert_eq!(verify("s3cret pass", &h, 2000), Verdict::MatchNeedsRehash);
+        assert_eq!(verify("x", "garbage", 1000), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn bcrypt_hash_verifies_and_asks_for_rehash() {
+        let made = bcrypt::hash_with_result("password", 4)
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoY);
+        assert_eq!(verify("password", &made, 1000), Verdict::MatchNeedsRehash);
+        assert_eq!(verify("nope", &made, 1000), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn gate_bounds_concurrency() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let gate = Arc::new(HashGate::new(2));
+        let active = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..6)
+            .map(|_| {
+                let (gate, active, peak) = (gate.clone(), active.clone(), peak.clone());
+                std::thread::spawn(move || {
+                    gate.run(|| {
+                        let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        active.fetch_sub(1, Ordering::SeqCst);
+                    })
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
+    }
+}

@@ -1,0 +1,72 @@
+//! Small primitives for secrets: random tokens, digests, constant-time comparison and the
+//! censored form that logs and listings show instead of a secret.
+
+use rand::RngExt;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Alphabet of API keys and login keys: URL-safe, so keys survive being pasted into URLs.
+pub const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// A random string of `len` characters from `alphabet`, drawn from the OS-seeded CSPRNG.
+pub fn random_string(alphabet: &[u8], len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+/// Lower-case hex SHA-256 of the input: how API keys are stored.
+pub fn sha256_hex(input: &[u8]) -> String {
+    Sha256::digest(input)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Equality that takes the same time wherever the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// First 2 and last 2 characters with the rest starred; short secrets are starred whole.
+pub fn censor(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() <= 5 {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..2].iter().collect();
+    out.push_str(&"*".repeat(chars.len() - 4));
+    out.extend(&chars[chars.len() - 2..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn censor_keeps_only_the_ends() {
+        assert_eq!(censor("abcdefgh"), "ab****gh");
+        assert_eq!(censor("abcde"), "*****");
+        assert_eq!(censor(""), "");
+    }
+
+    #[test]
+    fn random_strings_use_the_alphabet() {
+        let s = random_string(b"AB", 64);
+        assert_eq!(s.len(), 64);
+        assert!(s.chars().all(|c| c == 'A' || c == 'B'));
+        assert_ne!(random_string(URL_SAFE, 32), random_string(URL_SAFE, 32));
+    }
+
+    #[test]
+    fn digest_matches_known_vector() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(constant_time_eq(b"same", b"same"));
+        assert!(!constant_time_eq(b"same", b"diff"));
+    }
+}

@@ -1,0 +1,47 @@
+//! SQL of the `authlog` audit table (log types of the original, §11 seeds).
+
+use rusqlite::{Connection, params};
+
+use super::Result;
+use crate::clock;
+
+/// Log types written by the API (ids of the seeded `logtypes` rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i64)]
+pub enum LogType {
+    /// `login` accepted.
+    ApiLoginOk = 4,
+    /// `login` refused.
+    ApiLoginFailed = 5,
+    /// `verifytotp` refused a code.
+    ApiBadAuthCode = 7,
+    /// A user was created (admin CLI or Maian API).
+    UserAdded = 17,
+    /// `auth` accepted.
+    ApiAuthOk = 12,
+    /// `auth` refused.
+    ApiAuthFailed = 13,
+    /// A request came with a missing or unknown API key.
+    ApiBadKey = 14,
+}
+
+/// Appends one audit row stamped with the current UTC time.
+pub fn write(
+    conn: &Connection,
+    logtype: LogType,
+    uid: Option<i64>,
+    ip: &str,
+    otherdata: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO authlog (logtime, logtype, uid, ip, otherdata) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        clock::utc_now_text(),
+        logtype as i64,
+        uid,
+        ip,
+        otherdata
+    ])?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! The SQLite store: every SQL statement of the service lives in this folder, one file per
+//! table family. Connections come from a small pool; writes use IMMEDIATE transactions so
+//! concurrent writers (threads or CGI processes) queue on the busy timeout instead of failing.
+
+pub mod accounts;
+pub mod apikeys;
+pub mod authlog;
+pub mod ratelimit;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+/// Errors of the store: SQLite's, or a schema that this binary cannot use.
+pub type Result<T> = std::result::Result<T, rusqlite::Error>;
+
+/// How long a statement waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections kept open for reuse; more are opened under load and dropped afterwards.
+const POOL_KEEP: usize = 16;
+
+/// The database: a path and a pool of open connections to it.
+pub struct Db {
+    path: PathBuf,
+    pool: Mutex<Vec<Connection>>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Db> {
+        let mut conn = open_connection(path)?;
+        schema::migrate(&mut conn)?;
+        Ok(Db {
+            path: path.to_path_buf(),
+            pool: Mutex::new(vec![conn]),
+        })
+    }
+
+    /// Path of the SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` with a pooled connection (reads, or single-statement writes).
+    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.take()?;
+        let out = f(&conn);
+        self.give_back(conn);
+        out
+    }
+
+    /// Runs `f` inside one IMMEDIATE transaction, committed when `f` returns `Ok`.
+    /// The closure's own error type lets callers abort with a domain error and roll back.
+    pub fn write<T, E: From<rusqlite::Error>>(
+        &self,
+        f: impl FnOnce(&Transaction) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut conn = self.take()?;
+        let out = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        self.give_back(conn);
+        out
+    }
+
+    fn take(&self) -> Result<Connection> {
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(conn) => Ok(conn),
+            None => open_connection(&self.path),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < POOL_KEEP {
+            pool.push(conn);
+        }
+    }
+}
+
+/// Opens one connection with the per-connection settings the service relies on.
+fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
