@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod apikeys;
 pub mod authlog;
+pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
 
