@@ -2,3 +2,4 @@
 //! dispatch table (`api::dispatch::TABLE`).
 
 pub mod basic;
+pub mod subject;
