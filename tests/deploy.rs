@@ -20,7 +20,7 @@ fn repo_file(rel: &str) -> String {
 }
 
 /// The calls every deployment path must carry: ping, a form POST to api.php, a JSON POST
-/// to api/, the path form and a bad key.
+/// to api/, the path form, index.php?api and a bad key.
 fn check_api(svc: &Service) {
     let none = &svc.keys["NONE"];
     let ping = svc.form("ping", none, &[]);
@@ -28,13 +28,7 @@ fn check_api(svc: &Service) {
     assert_eq!(ping.json(), json!({"status": "OK"}));
     assert_eq!(ping.header("content-type"), Some("application/json"));
 
-    let body = format!("action=mobileenabled&key={none}");
-    let legacy = svc.request(
-        "POST",
-        &svc.url("api.php"),
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        body.as_bytes(),
-    );
+    let legacy = svc.form_to("api.php", "mobileenabled", none, &[]);
     assert_eq!(legacy.status, 200, "api.php: {}", legacy.text());
     assert_eq!(legacy.json(), json!({"status": "OK", "mobile": true}));
 
@@ -45,6 +39,15 @@ fn check_api(svc: &Service) {
     let path = svc.request("GET", &svc.url(&format!("api/ping/{none}/")), &[], b"");
     assert_eq!(path.status, 200, "path form: {}", path.text());
     assert_eq!(path.json(), json!({"status": "OK"}));
+
+    // The Maian entry point reaches the binary (not the web server's own HTML 404).
+    let maian = svc.request("POST", &svc.url("index.php?api"), &[], b"{}");
+    assert!(maian.status < 500, "index.php?api: {}", maian.status);
+    assert!(
+        !maian.text().contains('<'),
+        "index.php?api: {}",
+        maian.text()
+    );
 
     let bad = svc.form("ping", "not-a-key", &[]);
     assert_eq!(bad.status, 403, "bad key: {}", bad.text());

@@ -325,6 +325,17 @@ impl Service {
 
     /// Form POST to `<prefix>api/` with `action`, `key` and the args (what Guzzle clients send).
     pub fn form(&self, action: &str, key: &str, args: &[(&str, &str)]) -> HttpResponse {
+        self.form_to("api/", action, key, args)
+    }
+
+    /// Form POST to `<prefix><rest>` (e.g. `api.php`) with `action`, `key` and the args.
+    pub fn form_to(
+        &self,
+        rest: &str,
+        action: &str,
+        key: &str,
+        args: &[(&str, &str)],
+    ) -> HttpResponse {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         ser.append_pair("action", action).append_pair("key", key);
         for (k, v) in args {
@@ -333,7 +344,7 @@ impl Service {
         let body = ser.finish();
         self.request(
             "POST",
-            &self.url("api/"),
+            &self.url(rest),
             &[("Content-Type", "application/x-www-form-urlencoded")],
             body.as_bytes(),
         )
