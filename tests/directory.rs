@@ -23,6 +23,13 @@ fn delete_user(s: &Service, uid: i64) {
         .unwrap();
 }
 
+/// Runs an admin command that must fail; returns its stderr.
+fn cli_fails(s: &Service, args: &[&str]) -> String {
+    let out = s.cli(args, None);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// The exact body text, so key order is checked too.
 fn text(s: &Service, key: &str, action: &str, args: &[(&str, &str)]) -> String {
     let r = s.form(action, &s.keys[key], args);
@@ -174,14 +181,8 @@ fn managers() {
         text(&s, "READ", "getmanagers", &[("uid", &b)]),
         format!(r#"{{"status":"OK","managers":["{a}"]}}"#)
     );
-    let out = s.cli(&["manager", "add", "alice", "dave"], None);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no user \"dave\""));
-    assert!(
-        !s.cli(&["manager", "add", "alice", "alice"], None)
-            .status
-            .success()
-    );
+    assert!(cli_fails(&s, &["manager", "add", "alice", "dave"]).contains("no user \"dave\""));
+    cli_fails(&s, &["manager", "add", "alice", "alice"]);
 }
 
 #[test]
@@ -237,10 +238,8 @@ fn permissions() {
         s.cli_ok(&["perm", "list"])
             .contains("ADMIN\tSystem administrator\n")
     );
-    assert!(!s.cli(&["perm", "add", "admin"], None).status.success());
-    let out = s.cli(&["perm", "grant", "bob", "NOPE"], None);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("NOPE"));
+    cli_fails(&s, &["perm", "add", "admin"]);
+    assert!(cli_fails(&s, &["perm", "grant", "bob", "NOPE"]).contains("NOPE"));
 }
 
 #[test]
@@ -360,17 +359,9 @@ fn groups() {
         s.cli_ok(&["group", "list"]),
         format!("{sales}\t100%_Sales\\East\n{staff}\tStaff\n")
     );
-    assert!(!s.cli(&["group", "add", "STAFF"], None).status.success());
-    assert!(
-        !s.cli(&["group", "assign", "nope", "ann"], None)
-            .status
-            .success()
-    );
-    assert!(
-        !s.cli(&["group", "assign", "staff", "cid"], None)
-            .status
-            .success()
-    );
+    cli_fails(&s, &["group", "add", "STAFF"]);
+    cli_fails(&s, &["group", "assign", "nope", "ann"]);
+    cli_fails(&s, &["group", "assign", "staff", "cid"]);
 }
 
 #[test]
