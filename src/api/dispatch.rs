@@ -30,7 +30,11 @@ pub struct Action {
 }
 
 /// Every registered action, grouped by module.
-pub static TABLE: &[&[Action]] = &[actions::basic::ACTIONS];
+pub static TABLE: &[&[Action]] = &[
+    actions::basic::ACTIONS,
+    actions::directory::ACTIONS,
+    actions::notifications::ACTIONS,
+];
 
 /// Looks up an action by exact name.
 pub fn find(name: &str) -> Option<&'static Action> {
