@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::subject::{self, Prefer};
 use super::{USER_MISSING, raw_error, resp_error};
-use crate::api::dispatch::Action;
+use crate::api::dispatch::{Action, Cost};
 use crate::api::keys::KeyType;
 use crate::api::validate::{Arg, Args, Kind};
 use crate::api::{Ctx, Outcome};
@@ -28,48 +28,56 @@ pub const ACTIONS: &[Action] = &[
             Arg::Optional("uid", Kind::Id),
         ],
         run: ismanagerof,
+        cost: Cost::Light,
     },
     Action {
         name: "getmanaged",
         key_type: KeyType::Read,
         args: &[USERNAME_OR_UID, Arg::Optional("get", Kind::Str)],
         run: getmanaged,
+        cost: Cost::Light,
     },
     Action {
         name: "getmanagers",
         key_type: KeyType::Read,
         args: &[USERNAME_OR_UID],
         run: getmanagers,
+        cost: Cost::Light,
     },
     Action {
         name: "permission",
         key_type: KeyType::Read,
         args: &[USERNAME_OR_UID, Arg::Required("code", Kind::Str)],
         run: permission,
+        cost: Cost::Light,
     },
     Action {
         name: "usersearch",
         key_type: KeyType::Read,
         args: &[Arg::Required("search", Kind::Str)],
         run: usersearch,
+        cost: Cost::Light,
     },
     Action {
         name: "getgroups",
         key_type: KeyType::Read,
         args: &[],
         run: getgroups,
+        cost: Cost::Light,
     },
     Action {
         name: "groupsearch",
         key_type: KeyType::Read,
         args: &[Arg::Required("search", Kind::Str)],
         run: groupsearch,
+        cost: Cost::Light,
     },
     Action {
         name: "getgroupsbyuser",
         key_type: KeyType::Read,
         args: &[Arg::AnyOf(&[("uid", Kind::Id), ("username", Kind::Str)])],
         run: getgroupsbyuser,
+        cost: Cost::Light,
     },
     Action {
         name: "getusersbygroup",
@@ -79,6 +87,7 @@ pub const ACTIONS: &[Action] = &[
             Arg::Optional("get", Kind::Str),
         ],
         run: getusersbygroup,
+        cost: Cost::Light,
     },
 ];
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::subject::{self, Prefer};
 use super::{USER_MISSING, resp_error};
-use crate::api::dispatch::Action;
+use crate::api::dispatch::{Action, Cost};
 use crate::api::keys::KeyType;
 use crate::api::validate::{Arg, Args, Kind};
 use crate::api::{Ctx, Failure, Outcome};
@@ -30,12 +30,14 @@ pub const ACTIONS: &[Action] = &[
         key_type: KeyType::Read,
         args: &[UID_OR_USERNAME],
         run: getnotifications,
+        cost: Cost::Light,
     },
     Action {
         name: "readnotification",
         key_type: KeyType::Full,
         args: &[UID_OR_USERNAME, Arg::Required("id", Kind::Id)],
         run: readnotification,
+        cost: Cost::Light,
     },
     Action {
         name: "addnotification",
@@ -49,12 +51,14 @@ pub const ACTIONS: &[Action] = &[
             Arg::Optional("sensitive", Kind::Bool),
         ],
         run: addnotification,
+        cost: Cost::Light,
     },
     Action {
         name: "deletenotification",
         key_type: KeyType::Full,
         args: &[UID_OR_USERNAME, Arg::Required("id", Kind::Id)],
         run: deletenotification,
+        cost: Cost::Light,
     },
 ];
 
