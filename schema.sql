@@ -37,6 +37,8 @@ CREATE TABLE accounts (
     created    TEXT                       -- accounthub: creation time
 );
 CREATE INDEX accounts_email ON accounts (email COLLATE NOCASE);
+-- usersearch walks live accounts in name order for common fragments (src/store/search.rs).
+CREATE INDEX accounts_by_name ON accounts (realname, uid) WHERE deleted = 0;
 
 -- accounthub: keys are stored as SHA-256 hex digests. A row written by another tool with a
 -- plaintext key (hashed = 0) is hashed the next time the binary opens the database.

@@ -645,3 +645,32 @@ fn notifications() {
     );
     forbidden(&s, "READ", "addnotification", &base);
 }
+
+#[test]
+fn usersearch_common_fragment_is_ordered_and_limited() {
+    let s = Service::start();
+    {
+        let db = s.db();
+        let tx = db.unchecked_transaction().unwrap();
+        // 300 matching names in scrambled order, some deleted, plus non-matches.
+        for i in 0..300 {
+            let n = (i * 7919) % 300;
+            tx.execute(
+                "INSERT INTO accounts (username, realname, email, deleted) VALUES (?1, ?2, 'x@example.org', ?3)",
+                rusqlite::params![format!("user{n:03}"), format!("Mar Tester {n:03}"), i64::from(n < 5)],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO accounts (username, realname) VALUES (?1, 'Zed Other')",
+                [format!("other{i:03}")],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let v = s.call("READ", "usersearch", &[("search", "MAR t")]);
+    let names: Vec<&str> = v["result"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (5..15).map(|n| format!("Mar Tester {n:03}")).collect();
+    assert_eq!(names, expected, "first ten live matches in name order");
+    assert_eq!(v["result"][0]["username"], "user005");
+}
