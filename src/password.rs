@@ -2,11 +2,13 @@
 //! verification for hashes imported from the PHP original, and a gate that bounds how many
 //! hashes run at once so a login storm cannot starve cheap requests.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use pbkdf2::password_hash::phc::{PasswordHash, SaltString};
 use pbkdf2::password_hash::{CustomizedPasswordHasher, PasswordVerifier};
 use pbkdf2::{Params, Pbkdf2};
+
+use crate::secrets;
 
 /// Outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,43 @@ pub fn verify(password: &str, stored: &str, rounds: u32) -> Verdict {
         Verdict::MatchNeedsRehash
     } else {
         Verdict::Match
+    }
+}
+
+/// Verifies against the stored hash or, when there is none, against a dummy hash of the
+/// configured cost, so an unknown user takes as long as a known one. Without a stored hash
+/// the answer is always `Mismatch`.
+pub fn verify_or_dummy(password: &str, stored: Option<&str>, rounds: u32) -> Verdict {
+    match stored.filter(|s| !s.is_empty()) {
+        Some(stored) => verify(password, stored, rounds),
+        None => {
+            static DUMMY: OnceLock<String> = OnceLock::new();
+            let dummy = DUMMY.get_or_init(|| hash("dummy password", rounds).unwrap_or_default());
+            let _ = verify(password, dummy, rounds);
+            Verdict::Mismatch
+        }
+    }
+}
+
+/// Prefix of app-password digests written by accounthub.
+const TOKEN_PREFIX: &str = "$sha256$";
+
+/// Stored form of a server-generated token (app passwords). They carry 80 bits from the
+/// CSPRNG, so a plain SHA-256 digest protects them at rest and costs no hashing time on
+/// every API login; slow hashes stay for human-chosen secrets.
+pub fn token_digest(token: &str) -> String {
+    format!("{TOKEN_PREFIX}{}", secrets::sha256_hex(token.as_bytes()))
+}
+
+/// Checks an app password against its stored form: our SHA-256 digest (constant-time) or a
+/// bcrypt/PBKDF2 hash imported from the original.
+pub fn verify_token(candidate: &str, stored: &str, rounds: u32) -> bool {
+    match stored.strip_prefix(TOKEN_PREFIX) {
+        Some(hex) => secrets::constant_time_eq(
+            secrets::sha256_hex(candidate.as_bytes()).as_bytes(),
+            hex.as_bytes(),
+        ),
+        None => verify(candidate, stored, rounds).matched(),
     }
 }
 
@@ -123,6 +162,17 @@ mod tests {
             .format_for_version(bcrypt::Version::TwoY);
         assert_eq!(verify("password", &made, 1000), Verdict::MatchNeedsRehash);
         assert_eq!(verify("nope", &made, 1000), Verdict::Mismatch);
+    }
+
+    #[test]
+    fn unknown_users_never_match_and_tokens_verify() {
+        assert_eq!(verify_or_dummy("x", None, 1000), Verdict::Mismatch);
+        assert_eq!(verify_or_dummy("", Some(""), 1000), Verdict::Mismatch);
+        let stored = token_digest("ABCDE-12345-F0A1B-C2D3E");
+        assert!(verify_token("ABCDE-12345-F0A1B-C2D3E", &stored, 1000));
+        assert!(!verify_token("abcde-12345-f0a1b-c2d3e", &stored, 1000));
+        let imported = hash("ABCDE", 1000).unwrap();
+        assert!(verify_token("ABCDE", &imported, 1000));
     }
 
     #[test]

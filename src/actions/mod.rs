@@ -2,4 +2,8 @@
 //! dispatch table (`api::dispatch::TABLE`).
 
 pub mod basic;
+pub mod credentials;
+pub mod profile;
+pub mod second_factor;
 pub mod subject;
+pub mod throttle;

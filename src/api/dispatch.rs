@@ -19,7 +19,12 @@ pub struct Action {
 }
 
 /// Every registered action, grouped by module.
-pub static TABLE: &[&[Action]] = &[actions::basic::ACTIONS];
+pub static TABLE: &[&[Action]] = &[
+    actions::basic::ACTIONS,
+    actions::credentials::ACTIONS,
+    actions::profile::ACTIONS,
+    actions::second_factor::ACTIONS,
+];
 
 /// Looks up an action by exact name.
 pub fn find(name: &str) -> Option<&'static Action> {

@@ -4,7 +4,9 @@
 
 pub mod accounts;
 pub mod apikeys;
+pub mod apppasswords;
 pub mod authlog;
+pub mod mobile_codes;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
