@@ -94,19 +94,22 @@ fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
         .as_ref()
         .and_then(|a| a.password.as_deref())
         .filter(|_| password_allowed);
-    let (accepted, rehash) = ctx.app.hashing.run(|| {
-        let verdict = password::verify_or_dummy(candidate, stored, rounds);
-        if verdict == Verdict::MatchNeedsRehash {
-            let old = stored.unwrap_or_default().to_string();
-            return password::hash(candidate, rounds).map(|new| (true, Some((old, new))));
-        }
-        let accepted = verdict.matched()
-            || app_hashes
-                .iter()
-                .any(|h| password::verify_token(candidate, h, rounds));
-        Ok((accepted, None))
-    })
-    .map_err(Failure::Internal)?;
+    let (accepted, rehash) = ctx
+        .app
+        .hashing
+        .run(|| {
+            let verdict = password::verify_or_dummy(candidate, stored, rounds);
+            if verdict == Verdict::MatchNeedsRehash {
+                let old = stored.unwrap_or_default().to_string();
+                return password::hash(candidate, rounds).map(|new| (true, Some((old, new))));
+            }
+            let accepted = verdict.matched()
+                || app_hashes
+                    .iter()
+                    .any(|h| password::verify_token(candidate, h, rounds));
+            Ok((accepted, None))
+        })
+        .map_err(Failure::Internal)?;
     Ok(Attempt {
         account,
         accepted,
@@ -217,7 +220,10 @@ mod tests {
         assert_eq!(p.len(), 23);
         let groups: Vec<&str> = p.split('-').collect();
         assert_eq!(groups.len(), 4);
-        assert!(groups.iter().all(|g| g.len() == 5
-            && g.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())));
+        assert!(groups.iter().all(|g| {
+            g.len() == 5
+                && g.chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        }));
     }
 }

@@ -47,7 +47,11 @@ pub const ACTIONS: &[Action] = &[
 ];
 
 /// Looks up a live account by the `username` argument after the limiter allows it.
-fn guarded_account(ctx: &Ctx, args: &Args, secret: Secret) -> Result<(Guard, Option<Account>), Failure> {
+fn guarded_account(
+    ctx: &Ctx,
+    args: &Args,
+    secret: Secret,
+) -> Result<(Guard, Option<Account>), Failure> {
     let username = args.str("username").unwrap_or_default();
     let guard = Guard::new(ctx, secret, username);
     guard.check(ctx)?;
@@ -66,7 +70,9 @@ fn verifytotp(ctx: &Ctx, args: &Args) -> Outcome {
     let uid = account.as_ref().map(|a| a.uid);
     let note = format!(
         "Username: {}, Key: {}",
-        args.str("username").unwrap_or_default().to_ascii_lowercase(),
+        args.str("username")
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
         ctx.caller.audit_label()
     );
     let valid = ctx.app.db.write(|tx| {
@@ -117,9 +123,9 @@ fn mobilevalid(ctx: &Ctx, args: &Args) -> Outcome {
         Some(a) => ctx.app.db.with(|c| mobile_codes::codes(c, a.uid))?,
         None => Vec::new(),
     };
-    let valid = codes
-        .iter()
-        .fold(false, |hit, c| secrets::constant_time_eq(c.as_bytes(), code.as_bytes()) | hit);
+    let valid = codes.iter().fold(false, |hit, c| {
+        secrets::constant_time_eq(c.as_bytes(), code.as_bytes()) | hit
+    });
     ctx.app.db.write(|tx| guard.record(tx, valid))?;
     Ok(json!({"status": "OK", "valid": valid}))
 }

@@ -2,6 +2,7 @@
 //! sysadmin runs instead of the PHP web UI. Every command has `--help`, prints clear
 //! errors and exits non-zero on failure.
 
+pub mod factors;
 pub mod keys;
 pub mod users;
 

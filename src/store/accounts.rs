@@ -171,7 +171,12 @@ pub enum Field {
 }
 
 /// Sets one field of a live account; false if there is no such live account.
-pub fn set_field(conn: &Connection, uid: i64, field: Field, value: rusqlite::types::Value) -> Result<bool> {
+pub fn set_field(
+    conn: &Connection,
+    uid: i64,
+    field: Field,
+    value: rusqlite::types::Value,
+) -> Result<bool> {
     let sql = match field {
         Field::Password => "UPDATE accounts SET password = ?2 WHERE uid = ?1 AND deleted = 0",
         Field::Status => "UPDATE accounts SET acctstatus = ?2 WHERE uid = ?1 AND deleted = 0",
