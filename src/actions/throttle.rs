@@ -58,13 +58,19 @@ impl Guard {
         }
     }
 
-    /// `TooFast` if the bucket is over its limit; call before checking the secret.
+    /// `TooFast` once the bucket holds `credential_limit` failures; call before checking
+    /// the secret. (`blocked_for` counts hits beyond the limit, and this check runs before
+    /// the failure is counted, hence one less.)
     pub fn check(&self, ctx: &Ctx) -> Result<(), Failure> {
         let now = clock::unix_now();
+        let full = Limit {
+            limit: self.limit.limit.saturating_sub(1),
+            ..self.limit
+        };
         match ctx
             .app
             .db
-            .with(|c| ratelimit::blocked_for(c, &self.bucket, self.limit, now))?
+            .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))?
         {
             Some(retry_after) => Err(Failure::TooFast { retry_after }),
             None => Ok(()),
