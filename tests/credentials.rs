@@ -276,7 +276,7 @@ fn enable_totp(s: &Service, user: &str) -> Vec<u8> {
         .unwrap()
         .strip_prefix("secret: ")
         .unwrap();
-    assert!(out.contains(&format!("otpauth://totp/AccountHub:")));
+    assert!(out.contains("otpauth://totp/AccountHub:"));
     assert!(out.contains(&format!("?secret={secret}&issuer=AccountHub")));
     totp::decode_secret(secret).unwrap()
 }
@@ -475,11 +475,14 @@ fn brute_force_on_one_username_is_throttled_per_ip_and_user() {
     );
 }
 
+/// Form arguments of one call.
+type Pairs<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn key_types_and_arguments_are_enforced() {
     let s = Service::start();
     s.add_user("max", "Max", "max@example.org", "pw");
-    let cases: &[(&str, &str, &[(&str, &str)])] = &[
+    let cases: &[(&str, &str, Pairs)] = &[
         ("auth", "NONE", &[("username", "max"), ("password", "pw")]),
         ("login", "NONE", &[("username", "max"), ("password", "pw")]),
         ("userinfo", "AUTH", &[("username", "max")]),
@@ -503,7 +506,7 @@ fn key_types_and_arguments_are_enforced() {
             "{action} with {low}"
         );
     }
-    let missing: &[(&str, &[(&str, &str)], &str)] = &[
+    let missing: &[(&str, Pairs, &str)] = &[
         ("auth", &[("password", "pw")], "username"),
         ("auth", &[("username", "max")], "password"),
         (
