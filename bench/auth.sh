@@ -2,7 +2,8 @@
 # Credentials benchmark (issue 3), one run:
 #  1. the cost of one PBKDF2 verify at the configured rounds (one core, bench/hash_cost.rs);
 #  2. `auth` throughput behind nginx with correct passwords (one verify each), compared with
-#     cores / hash time. Target: >= 90%.
+#     cores / hash time (target: >= 90%) and with raw hashing on all cores measured right
+#     after, which is the fairer figure on a shared machine.
 #  3. `userinfo` p99 idle, then while an auth storm saturates hashing. Target: <= 2x idle.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -32,7 +33,11 @@ echo "one PBKDF2 verify ($ROUNDS rounds): $hash_ms ms  → ideal auth rate on $C
 
 read -r a_rps a_p50 a_p99 a_bad < <(BENCH_CONNS=8 bench_wrk "$url" "$BENCH_DIR/auth.lua")
 echo "auth: $a_rps req/s, p50 $a_p50 ms, p99 $a_p99 ms, non2xx $a_bad"
-python3 -c "print(f'auth throughput / ideal: {$a_rps / $ideal * 100:.1f}%  (target >= 90%)')"
+# The machine may be shared: also measure what raw hashing achieves on all cores right now.
+par=$("$BENCH_ROOT/target/release/examples/hash_cost" "$ROUNDS" "$CORES" "${BENCH_SECS:-10}")
+echo "raw PBKDF2 verifies on $CORES threads, measured just after: $par/s"
+python3 -c "print(f'auth throughput / (cores / hash time): {$a_rps / $ideal * 100:.1f}%  (target >= 90%)')"
+python3 -c "print(f'auth throughput / raw parallel hash rate: {$a_rps / $par * 100:.1f}%')"
 
 read -r i_rps i_p50 i_p99 i_bad < <(BENCH_CONNS=4 bench_wrk "$url" "$BENCH_DIR/info.lua")
 echo "userinfo idle: $i_rps req/s, p50 $i_p50 ms, p99 $i_p99 ms, non2xx $i_bad"

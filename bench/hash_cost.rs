@@ -1,18 +1,44 @@
-//! Prints the median wall time of one PBKDF2 verify (ms) at the given rounds on one core, so
-//! `bench/auth.sh` can compare auth throughput against the hashing cost measured in the
-//! same run. Usage: `hash_cost [ROUNDS] [SAMPLES]`.
+//! Measures PBKDF2 verify cost at the given rounds, so `bench/auth.sh` can compare auth
+//! throughput against hashing measured in the same run (the machine may be shared).
+//! `hash_cost ROUNDS` prints the median ms of one verify on one core;
+//! `hash_cost ROUNDS THREADS SECS` prints verifies/s with THREADS threads busy for SECS.
+
+use std::time::{Duration, Instant};
 
 use accounthub::password;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let rounds: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(600_000);
-    let samples: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(15);
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("numeric arguments"))
+        .collect();
+    let rounds = args.first().map_or(600_000, |&r| r as u32);
     let stored = password::hash("bench password", rounds).expect("hash");
-    let mut times: Vec<f64> = (0..samples)
+    let verify = || assert!(password::verify("bench password", &stored, rounds).matched());
+    if let [_, threads, secs] = args[..] {
+        let until = Instant::now() + Duration::from_secs(secs);
+        let done: u64 = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut n = 0u64;
+                        while Instant::now() < until {
+                            verify();
+                            n += 1;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).sum()
+        });
+        println!("{:.1}", done as f64 / secs as f64);
+        return;
+    }
+    let mut times: Vec<f64> = (0..15)
         .map(|_| {
-            let start = std::time::Instant::now();
-            assert!(password::verify("bench password", &stored, rounds).matched());
+            let start = Instant::now();
+            verify();
             start.elapsed().as_secs_f64() * 1000.0
         })
         .collect();

@@ -92,21 +92,22 @@ fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
     let password_allowed = !(apppass && account.as_ref().is_some_and(Account::has_totp));
     let stored = account
         .as_ref()
-        .and_then(|a| a.password.as_deref())
+        .and_then(|a| a.password.clone())
         .filter(|_| password_allowed);
+    let candidate = candidate.to_string();
     let (accepted, rehash) = ctx
         .app
         .hashing
-        .run(|| {
-            let verdict = password::verify_or_dummy(candidate, stored, rounds);
+        .run(move || {
+            let verdict = password::verify_or_dummy(&candidate, stored.as_deref(), rounds);
             if verdict == Verdict::MatchNeedsRehash {
-                let old = stored.unwrap_or_default().to_string();
-                return password::hash(candidate, rounds).map(|new| (true, Some((old, new))));
+                let old = stored.unwrap_or_default();
+                return password::hash(&candidate, rounds).map(|new| (true, Some((old, new))));
             }
             let accepted = verdict.matched()
                 || app_hashes
                     .iter()
-                    .any(|h| password::verify_token(candidate, h, rounds));
+                    .any(|h| password::verify_token(&candidate, h, rounds));
             Ok((accepted, None))
         })
         .map_err(Failure::Internal)?;

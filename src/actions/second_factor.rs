@@ -101,17 +101,17 @@ fn checkpin(ctx: &Ctx, args: &Args) -> Outcome {
     else {
         return Ok(json!({"msg": LOGIN_INCORRECT, "status": "ERROR"}));
     };
-    let Some(stored) = account.pin.as_deref().filter(|_| account.has_pin()) else {
+    let Some(stored) = account.pin.clone().filter(|_| account.has_pin()) else {
         return Ok(json!({"status": "ERROR", "pinvalid": false, "nopinset": true}));
     };
     let guard = Guard::new(ctx, Secret::Pin, &account.username);
     guard.check(ctx)?;
-    let pin = args.str("pin").unwrap_or_default();
+    let pin = args.str("pin").unwrap_or_default().to_string();
     let rounds = ctx.app.config.passwords.pbkdf2_rounds;
     let valid = ctx
         .app
         .hashing
-        .run(|| password::verify(pin, stored, rounds).matched());
+        .run(move || password::verify(&pin, &stored, rounds).matched());
     ctx.app.db.write(|tx| guard.record(tx, valid))?;
     Ok(json!({"status": "OK", "pinvalid": valid}))
 }
