@@ -19,3 +19,4 @@ pub mod response;
 pub mod routing;
 pub mod secrets;
 pub mod store;
+pub mod totp;

@@ -2,9 +2,13 @@
 //! dispatch table (`api::dispatch::TABLE`).
 
 pub mod basic;
+pub mod credentials;
 pub mod directory;
 pub mod notifications;
+pub mod profile;
+pub mod second_factor;
 pub mod subject;
+pub mod throttle;
 
 use serde_json::{Value, json};
 

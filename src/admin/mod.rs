@@ -3,6 +3,7 @@
 //! errors and exits non-zero on failure.
 
 pub mod groups;
+pub mod factors;
 pub mod keys;
 pub mod managers;
 pub mod perms;

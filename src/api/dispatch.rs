@@ -34,6 +34,9 @@ pub static TABLE: &[&[Action]] = &[
     actions::basic::ACTIONS,
     actions::directory::ACTIONS,
     actions::notifications::ACTIONS,
+    actions::credentials::ACTIONS,
+    actions::profile::ACTIONS,
+    actions::second_factor::ACTIONS,
 ];
 
 /// Looks up an action by exact name.

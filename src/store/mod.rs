@@ -4,9 +4,11 @@
 
 pub mod accounts;
 pub mod apikeys;
+pub mod apppasswords;
 pub mod authlog;
 pub mod directory;
 pub mod notifications;
+pub mod mobile_codes;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
