@@ -2,4 +2,5 @@
 //! dispatch table (`api::dispatch::TABLE`).
 
 pub mod basic;
+pub mod mail;
 pub mod subject;

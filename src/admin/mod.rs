@@ -3,6 +3,7 @@
 //! errors and exits non-zero on failure.
 
 pub mod keys;
+pub mod mail;
 pub mod users;
 
 use std::ffi::OsString;
@@ -56,6 +57,9 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Deliver or inspect the mail outbox.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
 }
 
 /// Entry point of the binary; returns the process exit code.
@@ -91,6 +95,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         }
         Command::Key(cmd) => keys::run(&open(config_path)?, cmd),
         Command::User(cmd) => users::run(&open(config_path)?, cmd),
+        Command::Mail(cmd) => mail::run(open(config_path)?, cmd),
     }
 }
 

@@ -19,7 +19,7 @@ pub struct Action {
 }
 
 /// Every registered action, grouped by module.
-pub static TABLE: &[&[Action]] = &[actions::basic::ACTIONS];
+pub static TABLE: &[&[Action]] = &[actions::basic::ACTIONS, actions::mail::ACTIONS];
 
 /// Looks up an action by exact name.
 pub fn find(name: &str) -> Option<&'static Action> {
