@@ -13,6 +13,10 @@ use crate::store::outbox::OutgoingMail;
 
 /// Sends one message; the error text is kept as the row's `last_error`.
 pub async fn deliver(config: &MailConfig, mail: &OutgoingMail) -> Result<(), String> {
+    // rustls needs one process-wide crypto provider; pick ring explicitly so the choice does
+    // not depend on which features other crates in the build switch on. Installing twice
+    // is refused harmlessly.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let message = MessageBuilder::new()
         .from((mail.from_name.as_str(), mail.from_addr.as_str()))
         .to((mail.to_name.as_str(), mail.to_addr.as_str()))
