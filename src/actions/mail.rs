@@ -55,6 +55,6 @@ fn alertemail(ctx: &Ctx, args: &Args) -> Outcome {
     match verdict {
         Verdict::Queued => Ok(json!({"status": "OK"})),
         Verdict::TooFast(retry_after) => Err(Failure::TooFast { retry_after }),
-        Verdict::Refused(reason) => Ok(json!({"status": "ERROR", "msg": reason})),
+        Verdict::Refused(reason) => Ok(super::resp_error(reason)),
     }
 }

@@ -5,9 +5,12 @@
 pub mod accounts;
 pub mod apikeys;
 pub mod authlog;
+pub mod directory;
+pub mod notifications;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
+pub mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
