@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::api::dispatch::Action;
+use crate::api::dispatch::{Action, Cost};
 use crate::api::keys::KeyType;
 use crate::api::validate::{Arg, Args, Kind};
 use crate::api::{Ctx, Failure, Outcome};
@@ -19,6 +19,7 @@ pub const ACTIONS: &[Action] = &[Action {
         Arg::Optional("appname", Kind::Str),
     ],
     run: alertemail,
+    cost: Cost::Light,
 }];
 
 /// Appname shown when the caller gives none, as the original.
