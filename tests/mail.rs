@@ -356,17 +356,24 @@ fn rejected_mail_is_retried_then_marked_failed() {
     assert!(list.contains("\tfailed\t3\t"), "{list}");
 }
 
-#[test]
-fn message_queued_before_a_sigkill_is_delivered_by_flush_once() {
+/// A service (SMTP port not listening yet) whose responder was SIGKILLed right after it
+/// answered OK to an alert for `username`.
+fn queued_then_killed(username: &str) -> (Service, u16) {
     let port = free_port();
     let mut s = Service::start_with(mail_config(port, "plain", ""));
     assert_eq!(
-        s.call("FULL", "alertemail", &[("username", "kim")])["status"],
+        s.call("FULL", "alertemail", &[("username", username)])["status"],
         "OK"
     );
     let mut responder = s.take_responder();
     common::signal(responder.id(), 9);
     responder.wait().unwrap();
+    (s, port)
+}
+
+#[test]
+fn message_queued_before_a_sigkill_is_delivered_by_flush_once() {
+    let (mut s, port) = queued_then_killed("kim");
     // The SMTP server comes up only now, so the killed responder cannot have sent it.
     let inbox = start_smtp(port, None, false);
     // cron's flush delivers it (after the lease of an interrupted attempt, if any).
@@ -383,15 +390,7 @@ fn message_queued_before_a_sigkill_is_delivered_by_flush_once() {
 
 #[test]
 fn message_queued_before_a_sigkill_is_delivered_by_the_next_start() {
-    let port = free_port();
-    let mut s = Service::start_with(mail_config(port, "plain", ""));
-    assert_eq!(
-        s.call("FULL", "alertemail", &[("username", "kit")])["status"],
-        "OK"
-    );
-    let mut responder = s.take_responder();
-    common::signal(responder.id(), 9);
-    responder.wait().unwrap();
+    let (mut s, port) = queued_then_killed("kit");
     let inbox = start_smtp(port, None, false);
     s.start_responder();
     wait_for_mail(&inbox, 1);
