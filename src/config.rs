@@ -116,6 +116,9 @@ pub struct MailConfig {
     pub max_attempts: u32,
     /// First retry delay in seconds; doubles on every further attempt.
     pub retry_base_secs: u64,
+    /// Seconds one SMTP step (connect, each reply) may take before the attempt fails,
+    /// so a stuck server cannot hold a message forever.
+    pub timeout_secs: u64,
 }
 
 /// Maian add-account API settings.
@@ -203,6 +206,7 @@ impl Default for MailConfig {
             allow_invalid_certificate: true,
             max_attempts: 8,
             retry_base_secs: 60,
+            timeout_secs: 30,
         }
     }
 }

@@ -560,3 +560,45 @@ fn admin_commands_report_errors_and_exit_non_zero() {
     s.cli_ok(&["user", "delete", "ned"]);
     assert!(!s.cli(&["user", "delete", "ned"], None).status.success());
 }
+
+#[test]
+fn login_of_an_alert_on_access_user_queues_the_alert_mail() {
+    let s = Service::start_with(Options {
+        top_config: "site_title = \"Test Hub\"".into(),
+        extra_config: "[mail]\nadmin_email = \"admin@example.org\"\n".into(),
+        ..Default::default()
+    });
+    s.add_user("watched", "Watched User", "w@example.org", "pw-watched");
+    s.cli_ok(&["user", "status", "watched", "ALERT_ON_ACCESS"]);
+    let v = s.call(
+        "AUTH",
+        "login",
+        &[("username", "watched"), ("password", "pw-watched")],
+    );
+    assert_eq!(v, json!({"status": "OK", "alert": true}));
+    let (to, subject, body): (String, String, String) = s
+        .db()
+        .query_row("SELECT to_addr, subject, body FROM mail_outbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(
+        (to.as_str(), subject.as_str()),
+        ("admin@example.org", "Alert: User login notification")
+    );
+    assert!(
+        body.contains("Username: \twatched\r\n") && body.contains("Application: \tTest Hub\r\n"),
+        "{body}"
+    );
+    // A wrong password queues nothing more.
+    s.call(
+        "AUTH",
+        "login",
+        &[("username", "watched"), ("password", "nope")],
+    );
+    let n: i64 = s
+        .db()
+        .query_row("SELECT count(*) FROM mail_outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}

@@ -669,7 +669,12 @@ fn usersearch_common_fragment_is_ordered_and_limited() {
         tx.commit().unwrap();
     }
     let v = s.call("READ", "usersearch", &[("search", "MAR t")]);
-    let names: Vec<&str> = v["result"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     let expected: Vec<String> = (5..15).map(|n| format!("Mar Tester {n:03}")).collect();
     assert_eq!(names, expected, "first ten live matches in name order");
     assert_eq!(v["result"][0]["username"], "user005");

@@ -8,6 +8,7 @@ use crate::api::dispatch::{Action, Cost};
 use crate::api::keys::KeyType;
 use crate::api::validate::{Arg, Args, Kind};
 use crate::api::{Ctx, Failure, Outcome};
+use crate::mail::alert::{self, AlertError};
 use crate::password::{self, Verdict};
 use crate::secrets;
 use crate::store::accounts::{self, Account};
@@ -175,13 +176,34 @@ fn login(ctx: &Ctx, args: &Args) -> Outcome {
         _ => LogType::ApiLoginFailed,
     };
     attempt.record(ctx, logtype, args.str("username").unwrap_or_default())?;
+    if status == Some(ALERT_ON_ACCESS)
+        && let Some(account) = &attempt.account
+    {
+        queue_login_alert(ctx, &account.username)?;
+    }
     Ok(match status {
         None => json!({"status": "ERROR", "msg": LOGIN_INCORRECT}),
         Some(NORMAL) => json!({"status": "OK"}),
-        // The alert mail belongs to the mail outbox; this action only reports the flag.
         Some(ALERT_ON_ACCESS) => json!({"status": "OK", "alert": true}),
         Some(s) => json!({"status": "ERROR", "msg": refusal(s)}),
     })
+}
+
+/// Queues the admin alert for a login of an ALERT_ON_ACCESS account (appname = site title).
+/// Like the original, an unusable configured address does not fail the login; it is logged.
+fn queue_login_alert(ctx: &Ctx, username: &str) -> Result<(), Failure> {
+    let app = ctx.app;
+    match app
+        .db
+        .write(|tx| alert::queue_alert(tx, app, username, &app.config.site_title, ctx.ip))
+    {
+        Ok(_) => Ok(()),
+        Err(AlertError::Unusable(why)) => {
+            crate::log::warn(&format!("login alert for {username} not queued: {why}"));
+            Ok(())
+        }
+        Err(AlertError::Store(e)) => Err(Failure::Store(e)),
+    }
 }
 
 /// Upper-case hex digits of generated app passwords and sync codes.

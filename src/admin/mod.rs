@@ -2,9 +2,10 @@
 //! sysadmin runs instead of the PHP web UI. Every command has `--help`, prints clear
 //! errors and exits non-zero on failure.
 
-pub mod groups;
 pub mod factors;
+pub mod groups;
 pub mod keys;
+pub mod mail;
 pub mod managers;
 pub mod perms;
 pub mod users;
@@ -60,6 +61,9 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Deliver or inspect the mail outbox.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Manage groups and memberships.
     #[command(subcommand)]
     Group(groups::GroupCommand),
@@ -104,6 +108,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         }
         Command::Key(cmd) => keys::run(&open(config_path)?, cmd),
         Command::User(cmd) => users::run(&open(config_path)?, cmd),
+        Command::Mail(cmd) => mail::run(open(config_path)?, cmd),
         Command::Group(cmd) => groups::run(&open(config_path)?, cmd),
         Command::Perm(cmd) => perms::run(&open(config_path)?, cmd),
         Command::Manager(cmd) => managers::run(&open(config_path)?, cmd),

@@ -37,6 +37,7 @@ pub static TABLE: &[&[Action]] = &[
     actions::credentials::ACTIONS,
     actions::profile::ACTIONS,
     actions::second_factor::ACTIONS,
+    actions::mail::ACTIONS,
 ];
 
 /// Looks up an action by exact name.

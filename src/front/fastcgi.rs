@@ -146,6 +146,8 @@ async fn run(app: Arc<App>, spec: ListenSpec) -> Result<(), String> {
         idle: Notify::new(),
     });
     crate::log::info(&format!("serving FastCGI on {spec:?}"));
+    // Mail queued by requests (or left over from a previous run) goes out in the background.
+    let mailer = tokio::spawn(crate::mail::worker::run(app.clone()));
     loop {
         tokio::select! {
             _ = term.recv() => break,
@@ -164,6 +166,7 @@ async fn run(app: Arc<App>, spec: ListenSpec) -> Result<(), String> {
         }
     }
     drop_listener(listener);
+    mailer.abort();
     drain(
         &in_flight,
         Duration::from_secs(app.config.server.shutdown_grace_secs),
