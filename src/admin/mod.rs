@@ -3,6 +3,7 @@
 //! errors and exits non-zero on failure.
 
 pub mod keys;
+pub mod show;
 pub mod users;
 
 use std::ffi::OsString;

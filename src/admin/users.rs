@@ -24,6 +24,11 @@ pub enum UserCommand {
         #[command(flatten)]
         source: PasswordSource,
     },
+    /// Show one account, including its Maian fields (time zone, language, IP, notes).
+    Show {
+        /// Login name.
+        username: String,
+    },
 }
 
 /// Where a new password comes from.
@@ -55,6 +60,7 @@ impl PasswordSource {
 /// Runs a user subcommand.
 pub fn run(app: &App, cmd: UserCommand) -> Result<i32, String> {
     match cmd {
+        UserCommand::Show { username } => super::show::run(app, &username),
         UserCommand::Add {
             username,
             name,

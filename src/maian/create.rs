@@ -27,6 +27,21 @@ pub struct Skipped {
     pub message: String,
 }
 
+impl Skipped {
+    /// Entry `index` skipped for `message`, reported with the email as the client sent it.
+    fn new(entries: &[&Value], index: usize, message: String) -> Skipped {
+        Skipped {
+            index,
+            email: entries[index]["email"]
+                .as_str()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+            message,
+        }
+    }
+}
+
 /// What a batch did: the new uids in request order, and the skipped entries by index.
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -44,11 +59,7 @@ pub fn run(app: &App, entries: &[&Value], ip: &str) -> Result<Outcome, String> {
     let mut seen = HashSet::new();
     let mut valid: Vec<(usize, Candidate)> = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
-        let skip = |message: String| Skipped {
-            index,
-            email: entry["email"].as_str().unwrap_or("").trim().to_string(),
-            message,
-        };
+        let skip = |message: String| Skipped::new(entries, index, message);
         match fields::check(entry, &app.config.maian) {
             Err(message) => outcome.skipped.push(skip(message)),
             Ok(c) if !seen.insert(c.email.clone()) => outcome.skipped.push(skip(
@@ -71,11 +82,9 @@ pub fn run(app: &App, entries: &[&Value], ip: &str) -> Result<Outcome, String> {
     let mut fresh = Vec::with_capacity(valid.len());
     for ((index, c), taken) in valid.into_iter().zip(taken) {
         if taken {
-            outcome.skipped.push(Skipped {
-                index,
-                email: c.email,
-                message: DUPLICATE.into(),
-            });
+            outcome
+                .skipped
+                .push(Skipped::new(entries, index, DUPLICATE.into()));
         } else {
             fresh.push((index, c));
         }
@@ -101,11 +110,7 @@ pub fn run(app: &App, entries: &[&Value], ip: &str) -> Result<Outcome, String> {
             let mut late = Vec::new();
             for (((index, c), (plain, generated)), hash) in fresh.iter().zip(&plains).zip(hashes) {
                 if accounts::email_taken(tx, &c.email)? {
-                    late.push(Skipped {
-                        index: *index,
-                        email: c.email.clone(),
-                        message: DUPLICATE.into(),
-                    });
+                    late.push(Skipped::new(entries, *index, DUPLICATE.into()));
                     continue;
                 }
                 let uid = accounts::insert(tx, &new_account(c, hash))?;
