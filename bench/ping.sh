@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Foundation benchmark (issue 2): accounthub `ping` behind nginx vs a no-op FastCGI
+# responder built on the same crate, with and without fastcgi_keep_conn, in one run.
+# Prints req/s, p50/p99 and the ratio to the baseline, and the responder's RSS after
+# 100k requests. Target: ping >= 85% of the baseline in both modes; RSS <= 30 MB.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+bench_install
+bench_build
+bench_workdir
+bench_config
+key=$(bench_key NONE)
+bench_start_responder "$BENCH_DIR/ah.sock"
+bench_start_noop "$BENCH_DIR/noop.sock"
+declare -A port
+for mode in on off; do
+    port[ah-$mode]=$(bench_port); bench_start_nginx "$BENCH_DIR/ah.sock" "${port[ah-$mode]}" "$mode"
+    port[noop-$mode]=$(bench_port); bench_start_nginx "$BENCH_DIR/noop.sock" "${port[noop-$mode]}" "$mode"
+done
+path="/accounthub/api/ping/$key/"
+curl -sf "http://127.0.0.1:${port[ah-on]}$path" | grep -q '"status":"OK"' || { echo "ping failed" >&2; exit 1; }
+
+printf "%-28s %10s %9s %9s %7s\n" "backend" "req/s" "p50 ms" "p99 ms" "non2xx"
+for mode in on off; do
+    read -r n_rps n_p50 n_p99 n_bad < <(bench_wrk "http://127.0.0.1:${port[noop-$mode]}$path")
+    read -r a_rps a_p50 a_p99 a_bad < <(bench_wrk "http://127.0.0.1:${port[ah-$mode]}$path")
+    printf "%-28s %10s %9s %9s %7s\n" "noop responder, keep_conn $mode" "$n_rps" "$n_p50" "$n_p99" "$n_bad"
+    printf "%-28s %10s %9s %9s %7s\n" "accounthub ping, keep_conn $mode" "$a_rps" "$a_p50" "$a_p99" "$a_bad"
+    python3 -c "print(f'ratio ping/baseline (keep_conn $mode): {$a_rps/$n_rps*100:.1f}%  (target >= 85%)')"
+done
+
+# RSS after at least 100k requests in total.
+BENCH_SECS=5
+total=0
+while [ "$total" -lt 100000 ]; do
+    read -r rps _ _ _ < <(bench_wrk "http://127.0.0.1:${port[ah-on]}$path")
+    total=$((total + rps * BENCH_SECS))
+done
+echo "responder RSS after >100k more requests: $(bench_rss_mb "$BENCH_RESPONDER_PID") MB (target <= 30 MB)"
