@@ -12,11 +12,15 @@ Access-Control-Allow-Origin: *\r\n\r\n{\"status\":\"OK\"}";
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let path = std::env::args().nth(1).expect("usage: noop_responder SOCKET");
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: noop_responder SOCKET");
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).expect("bind socket");
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         tokio::spawn(async move {
             let (reader, writer) = tokio::io::split(stream);
             let mut requests = Requests::new(reader, writer, 255, 1);
