@@ -429,6 +429,24 @@ fn batch_over_the_limit_creates_nothing() {
 }
 
 #[test]
+fn body_over_the_limit_is_an_error_reply() {
+    let s = Service::start_with(common::Options {
+        top_config: "body_limit = 4096\n".into(),
+        ..common::Options::default()
+    });
+    let v = post(
+        &s,
+        json!({"name": "Big", "email": "big@example.com", "notes": "x".repeat(5000)}),
+    );
+    assert_eq!(v["status"], "ERROR", "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("larger than 4096"),
+        "{v}"
+    );
+    assert_eq!(count(&s, "SELECT count(*) FROM accounts"), 0);
+}
+
+#[test]
 fn concurrent_requests_for_one_email_create_one_account() {
     let s = Service::start();
     for round in 0..5 {

@@ -28,11 +28,11 @@ pub fn handle(app: &App, req: &Request) -> Response {
     if req.method == "OPTIONS" {
         return Response::preflight();
     }
-    if req.content_length > app.config.body_limit || req.body.len() > app.config.body_limit {
-        return Response::text(413, "413 Request body too large");
-    }
     if let Some(reply) = crate::maian::route(app, req) {
         return reply;
+    }
+    if req.content_length > app.config.body_limit || req.body.len() > app.config.body_limit {
+        return Response::text(413, "413 Request body too large");
     }
     let params = match routing::api_params(req) {
         Ok(params) => params,

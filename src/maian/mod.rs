@@ -16,7 +16,10 @@ use crate::routing;
 use crate::store::authlog;
 
 /// Answers the request if it is a Maian call; `None` hands it to the AccountHub API.
+/// Runs before the AccountHub body limit so that a Maian client gets its JSON ERROR.
 pub fn route(app: &App, req: &Request) -> Option<Response> {
+    let limit = app.config.body_limit;
+    let too_large = req.content_length > limit || req.body.len() > limit;
     let (path, query) = routing::path_and_query(req);
     let names: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -26,9 +29,17 @@ pub fn route(app: &App, req: &Request) -> Option<Response> {
         let asks_api = names
             .iter()
             .any(|(n, v)| n == "api" || (n == "p" && v == "api"));
-        return asks_api.then(|| serve(app, req, parse::body(&req.body)));
+        return asks_api.then(|| {
+            if too_large {
+                error(&format!(
+                    "The request body is larger than {limit} bytes. Nothing was added."
+                ))
+            } else {
+                serve(app, req, parse::body(&req.body))
+            }
+        });
     }
-    if last_segment == "api" && !names.iter().any(|(n, _)| n == "action") {
+    if !too_large && last_segment == "api" && !names.iter().any(|(n, _)| n == "action") {
         let wrapper = parse::body(&req.body).ok()?;
         if wrapper.contains_key("op") && !wrapper.contains_key("action") {
             return Some(serve(app, req, Ok(wrapper)));
