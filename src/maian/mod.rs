@@ -34,6 +34,7 @@ pub fn route(app: &App, req: &Request) -> Option<Response> {
                 error(&format!(
                     "The request body is larger than {limit} bytes. Nothing was added."
                 ))
+                .logged_as(Some("maian"), None)
             } else {
                 serve(app, req, parse::body(&req.body))
             }
