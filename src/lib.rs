@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod front;
 pub mod log;
+pub mod maian;
 pub mod mail;
 pub mod password;
 pub mod request;

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod mail;
 pub mod managers;
 pub mod perms;
+pub mod show;
 pub mod users;
 
 use std::ffi::OsString;

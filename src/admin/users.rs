@@ -56,6 +56,11 @@ pub enum UserCommand {
     /// Mobile sync codes (mobilevalid).
     #[command(subcommand)]
     Synccode(factors::SynccodeCommand),
+    /// Show one account, including its Maian fields (time zone, language, IP, notes).
+    Show {
+        /// Login name.
+        username: String,
+    },
 }
 
 /// Where a new password comes from.
@@ -87,6 +92,7 @@ impl PasswordSource {
 /// Runs a user subcommand.
 pub fn run(app: &App, cmd: UserCommand) -> Result<i32, String> {
     match cmd {
+        UserCommand::Show { username } => super::show::run(app, &username),
         UserCommand::Add {
             username,
             name,

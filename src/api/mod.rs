@@ -47,6 +47,9 @@ pub fn handle_at(app: &App, req: &Request, placement: Placement) -> Option<Respo
     if req.method == "OPTIONS" {
         return Some(Response::preflight());
     }
+    if let Some(reply) = crate::maian::route(app, req) {
+        return Some(reply);
+    }
     if req.content_length > app.config.body_limit || req.body.len() > app.config.body_limit {
         return Some(Response::text(413, "413 Request body too large"));
     }
@@ -58,7 +61,13 @@ pub fn handle_at(app: &App, req: &Request, placement: Placement) -> Option<Respo
     let presented = text_param(&params, "key");
     let key = match authenticate(app, &presented, &ip) {
         Ok(key) => key,
-        Err(refusal) => return Some(refusal.logged_as(None, Some(secrets::censor(&presented)))),
+        Err(refusal) => {
+            return Some(
+                refusal
+                    .response()
+                    .logged_as(None, Some(secrets::censor(&presented))),
+            );
+        }
     };
     let action = text_param(&params, "action");
     if placement == Placement::Inline
@@ -120,16 +129,42 @@ pub fn dispatch(app: &App, caller: &Caller, params: &Params, ip: &str) -> Respon
     }
 }
 
+/// Why a presented API key was not accepted; each API answers it in its own format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyRefusal {
+    /// Missing or unknown key (already audit-logged and counted).
+    Unknown,
+    /// The per-IP bad-key limit tripped: retry after this many seconds.
+    TooFast(u64),
+    /// The key store could not be read.
+    Unavailable,
+}
+
+impl KeyRefusal {
+    /// The AccountHub API's answer: 403 text, 429 JSON or 503 JSON.
+    fn response(self) -> Response {
+        match self {
+            KeyRefusal::Unknown => Response::text(403, "403 Unauthorized"),
+            KeyRefusal::TooFast(wait) => Response::too_fast(wait),
+            KeyRefusal::Unavailable => Response::unavailable(),
+        }
+    }
+}
+
 /// Checks the presented key. A missing or unknown key is audit-logged (censored) and
-/// counted against the client IP; past the limit the answer is 429 instead of 403.
-fn authenticate(app: &App, presented: &str, ip: &str) -> Result<apikeys::StoredKey, Box<Response>> {
+/// counted against the client IP; past the limit the refusal is `TooFast`.
+pub(crate) fn authenticate(
+    app: &App,
+    presented: &str,
+    ip: &str,
+) -> Result<apikeys::StoredKey, KeyRefusal> {
     if !presented.is_empty() {
         match app.db.with(|c| apikeys::find(c, presented)) {
             Ok(Some(key)) => return Ok(key),
             Ok(None) => {}
             Err(e) => {
                 crate::log::error(&format!("key lookup failed: {e}"));
-                return Err(Box::new(Response::unavailable()));
+                return Err(KeyRefusal::Unavailable);
             }
         }
     }
@@ -156,11 +191,11 @@ fn authenticate(app: &App, presented: &str, ip: &str) -> Result<apikeys::StoredK
         ratelimit::record(tx, &format!("badkey|{ip}"), limit, now)
     });
     match verdict {
-        Ok(Some(wait)) => Err(Box::new(Response::too_fast(wait))),
-        Ok(None) => Err(Box::new(Response::text(403, "403 Unauthorized"))),
+        Ok(Some(wait)) => Err(KeyRefusal::TooFast(wait)),
+        Ok(None) => Err(KeyRefusal::Unknown),
         Err(e) => {
             crate::log::error(&format!("bad-key bookkeeping failed: {e}"));
-            Err(Box::new(Response::text(403, "403 Unauthorized")))
+            Err(KeyRefusal::Unknown)
         }
     }
 }

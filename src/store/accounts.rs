@@ -200,3 +200,51 @@ pub fn accept_totp_step(conn: &Connection, uid: i64, step: i64) -> Result<bool> 
         .execute(params![uid, step])?;
     Ok(n == 1)
 }
+
+/// True if any account, deleted or not, has this address as its user name or email
+/// (case-insensitive): the Maian API's uniqueness rule.
+pub fn email_taken(conn: &Connection, email: &str) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM accounts WHERE username = ?1 OR email = ?1 COLLATE NOCASE LIMIT 1",
+    )?
+    .exists([email])
+}
+
+/// An account with the fields only administrators look at (`accounthub user show`).
+#[derive(Debug, Clone)]
+pub struct AccountDetails {
+    /// The fields the actions use.
+    pub account: Account,
+    /// Maian time zone.
+    pub timezone: Option<String>,
+    /// Maian language.
+    pub language: Option<String>,
+    /// Maian IP address.
+    pub ip: Option<String>,
+    /// Maian notes.
+    pub notes: Option<String>,
+    /// Creation time (UTC), when known.
+    pub created: Option<String>,
+    /// True when the account is deleted (hidden from the API).
+    pub deleted: bool,
+}
+
+/// Any account, deleted or not, by user name, with its administrative fields.
+pub fn details_by_username(conn: &Connection, username: &str) -> Result<Option<AccountDetails>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, timezone, language, ip, notes, created, deleted
+         FROM accounts WHERE username = ?1"
+    ))?
+    .query_row([username.to_ascii_lowercase()], |r| {
+        Ok(AccountDetails {
+            account: row_to_account(r)?,
+            timezone: r.get(11)?,
+            language: r.get(12)?,
+            ip: r.get(13)?,
+            notes: r.get(14)?,
+            created: r.get(15)?,
+            deleted: r.get::<_, i64>(16)? != 0,
+        })
+    })
+    .optional()
+}
