@@ -37,6 +37,8 @@ CREATE TABLE accounts (
     created    TEXT                       -- accounthub: creation time
 );
 CREATE INDEX accounts_email ON accounts (email COLLATE NOCASE);
+-- usersearch walks live accounts in name order for common fragments (src/store/search.rs).
+CREATE INDEX accounts_by_name ON accounts (realname, uid) WHERE deleted = 0;
 
 -- accounthub: keys are stored as SHA-256 hex digests. A row written by another tool with a
 -- plaintext key (hashed = 0) is hashed the next time the binary opens the database.
@@ -68,6 +70,26 @@ CREATE TABLE managers (
     PRIMARY KEY (managerid, employeeid)
 );
 CREATE INDEX managers_employee ON managers (employeeid);
+
+-- accounthub: substring index for usersearch. Trigrams of the user name and real name of
+-- live (not deleted) accounts, case-folded; contentless, kept in sync by the triggers below.
+CREATE VIRTUAL TABLE accounts_search USING fts5 (
+    username, realname,
+    tokenize = 'trigram case_sensitive 0', content = '', contentless_delete = 1
+);
+CREATE TRIGGER accounts_search_insert AFTER INSERT ON accounts WHEN new.deleted = 0 BEGIN
+    INSERT INTO accounts_search (rowid, username, realname)
+    VALUES (new.uid, new.username, new.realname);
+END;
+CREATE TRIGGER accounts_search_delete AFTER DELETE ON accounts BEGIN
+    DELETE FROM accounts_search WHERE rowid = old.uid;
+END;
+CREATE TRIGGER accounts_search_update
+AFTER UPDATE OF uid, username, realname, deleted ON accounts BEGIN
+    DELETE FROM accounts_search WHERE rowid = old.uid;
+    INSERT INTO accounts_search (rowid, username, realname)
+    SELECT new.uid, new.username, new.realname WHERE new.deleted = 0;
+END;
 
 CREATE TABLE logtypes (
     logtype  INTEGER PRIMARY KEY,

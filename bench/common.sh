@@ -44,7 +44,7 @@ database = "$db"
 [server]
 log_level = "error"
 socket_mode = "0666"
-$2
+${2:-}
 TOML
     export ACCOUNTHUB_CONFIG="$BENCH_DIR/accounthub.toml"
 }

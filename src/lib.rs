@@ -20,3 +20,4 @@ pub mod response;
 pub mod routing;
 pub mod secrets;
 pub mod store;
+pub mod totp;

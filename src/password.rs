@@ -2,11 +2,14 @@
 //! verification for hashes imported from the PHP original, and a gate that bounds how many
 //! hashes run at once so a login storm cannot starve cheap requests.
 
-use std::sync::{Condvar, Mutex};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use pbkdf2::password_hash::phc::{PasswordHash, SaltString};
 use pbkdf2::password_hash::{CustomizedPasswordHasher, PasswordVerifier};
 use pbkdf2::{Params, Pbkdf2};
+
+use crate::secrets;
 
 /// Outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,43 +65,120 @@ pub fn verify(password: &str, stored: &str, rounds: u32) -> Verdict {
     }
 }
 
-/// A counting semaphore for hash work. Blocking on purpose: hashing runs on the blocking
-/// pool, and waiting there keeps the async workers free for cheap requests.
-pub struct HashGate {
-    free: Mutex<usize>,
-    wake: Condvar,
+/// Verifies against the stored hash or, when there is none, against a dummy hash of the
+/// configured cost, so an unknown user takes as long as a known one. Without a stored hash
+/// the answer is always `Mismatch`.
+pub fn verify_or_dummy(password: &str, stored: Option<&str>, rounds: u32) -> Verdict {
+    match stored.filter(|s| !s.is_empty()) {
+        Some(stored) => verify(password, stored, rounds),
+        None => {
+            static DUMMY: OnceLock<String> = OnceLock::new();
+            let dummy = DUMMY.get_or_init(|| hash("dummy password", rounds).unwrap_or_default());
+            let _ = verify(password, dummy, rounds);
+            Verdict::Mismatch
+        }
+    }
 }
+
+/// Prefix of app-password digests written by accounthub.
+const TOKEN_PREFIX: &str = "$sha256$";
+
+/// Stored form of a server-generated token (app passwords). They carry 80 bits from the
+/// CSPRNG, so a plain SHA-256 digest protects them at rest and costs no hashing time on
+/// every API login; slow hashes stay for human-chosen secrets.
+pub fn token_digest(token: &str) -> String {
+    format!("{TOKEN_PREFIX}{}", secrets::sha256_hex(token.as_bytes()))
+}
+
+/// Checks an app password against its stored form: our SHA-256 digest (constant-time) or a
+/// bcrypt/PBKDF2 hash imported from the original.
+pub fn verify_token(candidate: &str, stored: &str, rounds: u32) -> bool {
+    match stored.strip_prefix(TOKEN_PREFIX) {
+        Some(hex) => secrets::constant_time_eq(
+            secrets::sha256_hex(candidate.as_bytes()).as_bytes(),
+            hex.as_bytes(),
+        ),
+        None => verify(candidate, stored, rounds).matched(),
+    }
+}
+
+/// A unit of hash work queued on the pool.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing pool: a fixed set of threads (one per core by default) that run every
+/// password hash, so at most that many run at once and the rest queue. The threads run at
+/// a lower CPU priority (nice 10), so while they saturate the cores with a login storm the
+/// scheduler still gives request threads and nginx the CPU first, and cheap actions such
+/// as `ping` and `userinfo` keep their latency.
+pub struct HashGate {
+    queue: Mutex<mpsc::Sender<Job>>,
+}
+
+/// Niceness of the hashing threads (0 is normal, 19 the lowest priority).
+const HASH_NICE: libc::c_int = 10;
 
 impl HashGate {
-    /// A gate admitting `slots` hash computations at once.
+    /// A pool of `slots` hashing threads.
     pub fn new(slots: usize) -> HashGate {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..slots.max(1) {
+            let rx = Arc::clone(&rx);
+            let spawned = std::thread::Builder::new()
+                .name(format!("hash-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match job {
+                            // A panicking job loses only its own result, not the thread.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                crate::log::error(&format!("cannot start hashing thread: {e}"));
+            }
+        }
         HashGate {
-            free: Mutex::new(slots.max(1)),
-            wake: Condvar::new(),
+            queue: Mutex::new(tx),
         }
     }
 
-    /// Runs `f` once a slot is free.
-    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
-        {
-            let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-            while *free == 0 {
-                free = self.wake.wait(free).unwrap_or_else(|p| p.into_inner());
+    /// Runs `f` on a hashing thread and waits for its result.
+    pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (done_tx, done_rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move || {
+            let _ = done_tx.send(f());
+        });
+        let sent = self
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job);
+        match sent {
+            Ok(()) => done_rx
+                .recv()
+                .expect("a hashing job ended without a result"),
+            // No pool thread could be started: hash on the caller's thread instead.
+            Err(mpsc::SendError(job)) => {
+                job();
+                done_rx.recv().expect("the hashing job ran inline")
             }
-            *free -= 1;
         }
-        let _release = Release(self);
-        f()
     }
 }
 
-/// Gives the slot back even if the hash computation panics.
-struct Release<'a>(&'a HashGate);
-
-impl Drop for Release<'_> {
-    fn drop(&mut self) {
-        *self.0.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        self.0.wake.notify_one();
+/// Lowers the calling thread's CPU priority (Linux applies nice per thread).
+fn lower_priority() {
+    // SAFETY: gettid and setpriority have no memory-safety preconditions; raising one's own
+    // niceness needs no privilege.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASH_NICE);
     }
 }
 
@@ -126,17 +206,29 @@ mod tests {
     }
 
     #[test]
+    fn unknown_users_never_match_and_tokens_verify() {
+        assert_eq!(verify_or_dummy("x", None, 1000), Verdict::Mismatch);
+        assert_eq!(verify_or_dummy("", Some(""), 1000), Verdict::Mismatch);
+        let stored = token_digest("ABCDE-12345-F0A1B-C2D3E");
+        assert!(verify_token("ABCDE-12345-F0A1B-C2D3E", &stored, 1000));
+        assert!(!verify_token("abcde-12345-f0a1b-c2d3e", &stored, 1000));
+        let imported = hash("ABCDE", 1000).unwrap();
+        assert!(verify_token("ABCDE", &imported, 1000));
+    }
+
+    #[test]
     fn gate_bounds_concurrency() {
         use std::sync::Arc;
         use std::sync::atomic::{AtomicUsize, Ordering};
         let gate = Arc::new(HashGate::new(2));
+        assert_eq!(gate.run(|| 6 * 7), 42);
         let active = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..6)
             .map(|_| {
                 let (gate, active, peak) = (gate.clone(), active.clone(), peak.clone());
                 std::thread::spawn(move || {
-                    gate.run(|| {
+                    gate.run(move || {
                         let now = active.fetch_add(1, Ordering::SeqCst) + 1;
                         peak.fetch_max(now, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(20));

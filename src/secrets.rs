@@ -16,6 +16,13 @@ pub fn random_string(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
+/// `N` random bytes from the OS-seeded CSPRNG (TOTP secrets).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rng().fill(&mut bytes[..]);
+    bytes
+}
+
 /// Lower-case hex SHA-256 of the input: how API keys are stored.
 pub fn sha256_hex(input: &[u8]) -> String {
     Sha256::digest(input)

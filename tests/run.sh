@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 
 packages=()
 [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
+# tests/deploy.rs: Apache (proxy_fcgi, fcgid, cgid), spawn-fcgi, systemd-analyze.
+[ -x /usr/sbin/apache2 ] || packages+=(apache2)
+[ -e /usr/lib/apache2/modules/mod_fcgid.so ] || packages+=(libapache2-mod-fcgid)
+command -v spawn-fcgi >/dev/null || packages+=(spawn-fcgi)
+command -v systemd-analyze >/dev/null || packages+=(systemd)
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::dispatch::Action;
+use crate::api::dispatch::{Action, Cost};
 use crate::api::keys::KeyType;
 use crate::api::validate::Args;
 use crate::api::{Ctx, Outcome};
@@ -14,18 +14,21 @@ pub const ACTIONS: &[Action] = &[
         key_type: KeyType::None,
         args: &[],
         run: ping,
+        cost: Cost::Light,
     },
     Action {
         name: "mobileenabled",
         key_type: KeyType::None,
         args: &[],
         run: mobileenabled,
+        cost: Cost::Light,
     },
     Action {
         name: "listapps",
         key_type: KeyType::None,
         args: &[],
         run: listapps,
+        cost: Cost::Light,
     },
 ];
 

@@ -2,7 +2,11 @@
 //! sysadmin runs instead of the PHP web UI. Every command has `--help`, prints clear
 //! errors and exits non-zero on failure.
 
+pub mod factors;
+pub mod groups;
 pub mod keys;
+pub mod managers;
+pub mod perms;
 pub mod show;
 pub mod users;
 
@@ -57,6 +61,15 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(users::UserCommand),
+    /// Manage groups and memberships.
+    #[command(subcommand)]
+    Group(groups::GroupCommand),
+    /// Manage permission codes and grants.
+    #[command(subcommand)]
+    Perm(perms::PermCommand),
+    /// Manage manager → employee relations.
+    #[command(subcommand)]
+    Manager(managers::ManagerCommand),
 }
 
 /// Entry point of the binary; returns the process exit code.
@@ -92,6 +105,9 @@ fn run(cli: Cli) -> Result<i32, String> {
         }
         Command::Key(cmd) => keys::run(&open(config_path)?, cmd),
         Command::User(cmd) => users::run(&open(config_path)?, cmd),
+        Command::Group(cmd) => groups::run(&open(config_path)?, cmd),
+        Command::Perm(cmd) => perms::run(&open(config_path)?, cmd),
+        Command::Manager(cmd) => managers::run(&open(config_path)?, cmd),
     }
 }
 
@@ -140,4 +156,24 @@ pub fn read_secret_line() -> Result<String, String> {
         return Err("empty input on stdin".into());
     }
     Ok(secret)
+}
+
+/// Formats a database error for an admin command's message.
+pub fn db_err(e: rusqlite::Error) -> String {
+    format!("database error: {e}")
+}
+
+/// The live account an admin argument names: a user name, else a numeric uid.
+pub fn live_user(app: &App, user: &str) -> Result<crate::store::accounts::Account, String> {
+    use crate::store::accounts;
+    app.db
+        .with(|c| match accounts::by_username(c, user)? {
+            Some(a) => Ok(Some(a)),
+            None => match user.parse::<i64>() {
+                Ok(uid) => accounts::by_uid(c, uid),
+                Err(_) => Ok(None),
+            },
+        })
+        .map_err(db_err)?
+        .ok_or_else(|| format!("no user {user:?} (deleted users are not listed)"))
 }

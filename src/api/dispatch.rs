@@ -6,6 +6,15 @@ use super::keys::KeyType;
 use super::validate::{Arg, Args};
 use crate::actions;
 
+/// How expensive an action is, which decides where the responder runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    /// Microseconds of SQLite work: run inline on the async worker.
+    Light,
+    /// Password or PIN hashing (tens of milliseconds): run on the bounded blocking pool.
+    Hashing,
+}
+
 /// An action's entry in the table.
 pub struct Action {
     /// Name as clients send it (case-sensitive).
@@ -16,10 +25,19 @@ pub struct Action {
     pub args: &'static [Arg],
     /// The handler.
     pub run: fn(&Ctx, &Args) -> Outcome,
+    /// Where the responder runs it.
+    pub cost: Cost,
 }
 
 /// Every registered action, grouped by module.
-pub static TABLE: &[&[Action]] = &[actions::basic::ACTIONS];
+pub static TABLE: &[&[Action]] = &[
+    actions::basic::ACTIONS,
+    actions::directory::ACTIONS,
+    actions::notifications::ACTIONS,
+    actions::credentials::ACTIONS,
+    actions::profile::ACTIONS,
+    actions::second_factor::ACTIONS,
+];
 
 /// Looks up an action by exact name.
 pub fn find(name: &str) -> Option<&'static Action> {

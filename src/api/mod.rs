@@ -17,43 +17,69 @@ use crate::secrets;
 use crate::store::{apikeys, authlog, ratelimit};
 pub use context::{Caller, Ctx, Failure, Outcome};
 
-/// Answers one HTTP request (FastCGI and CGI faces).
+/// Where a request may run: the FastCGI responder first tries it inline on an async worker
+/// and moves it to the blocking pool only if its action hashes passwords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Any action may run here (blocking pool, CGI, `call`).
+    MayBlock,
+    /// Only light actions may run here (async worker).
+    Inline,
+}
+
+/// Answers one HTTP request (CGI face, and the blocking pool of the FastCGI face).
 pub fn handle(app: &App, req: &Request) -> Response {
+    match handle_at(app, req, Placement::MayBlock) {
+        Some(response) => response,
+        None => Response::unavailable(),
+    }
+}
+
+/// Answers one HTTP request, or returns `None` when `placement` is `Inline` and the action
+/// needs the blocking pool (the caller then runs `handle` there).
+pub fn handle_at(app: &App, req: &Request, placement: Placement) -> Option<Response> {
     if req.method.is_empty() {
-        return Response::text(
+        return Some(Response::text(
             400,
             "400 Bad request: the web server sent no request method",
-        );
+        ));
     }
     if req.method == "OPTIONS" {
-        return Response::preflight();
+        return Some(Response::preflight());
     }
-    if let Some(reply) = crate::maian::route(app, req) {
-        return reply;
+    if let Some(call) = crate::maian::claim(app, req) {
+        // Maian batches hash many passwords: always the blocking pool.
+        return (placement == Placement::MayBlock).then(|| crate::maian::answer(app, req, call));
     }
     if req.content_length > app.config.body_limit || req.body.len() > app.config.body_limit {
-        return Response::text(413, "413 Request body too large");
+        return Some(Response::text(413, "413 Request body too large"));
     }
     let params = match routing::api_params(req) {
         Ok(params) => params,
-        Err(e) => return Response::text(400, e.message()),
+        Err(e) => return Some(Response::text(400, e.message())),
     };
     let ip = req.client_ip(&app.config.server.trusted_proxies);
     let presented = text_param(&params, "key");
     let key = match authenticate(app, &presented, &ip) {
         Ok(key) => key,
         Err(refusal) => {
-            return refusal
-                .response()
-                .logged_as(None, Some(secrets::censor(&presented)));
+            return Some(
+                refusal
+                    .response()
+                    .logged_as(None, Some(secrets::censor(&presented))),
+            );
         }
     };
+    let action = text_param(&params, "action");
+    if placement == Placement::Inline
+        && dispatch::find(&action).is_some_and(|a| a.cost == dispatch::Cost::Hashing)
+    {
+        return None;
+    }
     let hint = Some(key.censored.clone());
     let caller = Caller::Key(key);
-    dispatch(app, &caller, &params, &ip).logged_as(
-        Some(text_param(&params, "action").as_str()).filter(|a| !a.is_empty()),
-        hint,
-    )
+    let response = dispatch(app, &caller, &params, &ip);
+    Some(response.logged_as(Some(action.as_str()).filter(|a| !a.is_empty()), hint))
 }
 
 /// Runs the named action for an already authenticated caller (also the `call` face).

@@ -19,6 +19,9 @@ pub enum Kind {
     Id,
     /// A boolean: JSON true/false, 1/0, or the strings 1/0/true/false/yes/no/on/off.
     Bool,
+    /// A local wall-clock time `YYYY-MM-DD HH:MM:SS`, kept as its string (the action
+    /// converts it in the configured zone, which this checker does not know).
+    Time,
 }
 
 /// One entry of an action's argument list.
@@ -131,6 +134,10 @@ fn read(value: Option<&Value>, kind: Kind) -> Option<Option<ArgValue>> {
         Kind::Str => value.as_str().map(|s| ArgValue::Str(s.to_string())),
         Kind::Id => parse_id(value).map(ArgValue::Id),
         Kind::Bool => parse_bool(value).map(ArgValue::Bool),
+        Kind::Time => value
+            .as_str()
+            .filter(|s| chrono::NaiveDateTime::parse_from_str(s, crate::clock::FORMAT).is_ok())
+            .map(|s| ArgValue::Str(s.to_string())),
     })
 }
 
@@ -258,6 +265,16 @@ mod tests {
             Some(false)
         );
         assert_eq!(check(R, &params(json!({"b": "maybe"}))).unwrap_err(), "b");
+        const T: &[Arg] = &[Arg::Optional("t", Kind::Time)];
+        assert_eq!(
+            check(T, &params(json!({"t": "2020-07-04 15:30:05"})))
+                .unwrap()
+                .str("t"),
+            Some("2020-07-04 15:30:05")
+        );
+        for bad in [json!("2020-07-04"), json!("2020-02-30 10:00:00"), json!(1)] {
+            assert_eq!(check(T, &params(json!({"t": bad}))).unwrap_err(), "t");
+        }
         // A string rule refuses JSON numbers, like the original.
         const S: &[Arg] = &[Arg::Required("s", Kind::Str)];
         assert_eq!(check(S, &params(json!({"s": 123}))).unwrap_err(), "s");

@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 use tokio_fastcgi::{RequestResult, Requests};
 
 use super::detect;
-use crate::api;
+use crate::api::{self, Placement};
 use crate::app::App;
 use crate::request::Request;
 use crate::response::Response;
@@ -320,27 +320,33 @@ where
     }
 }
 
-/// Runs the pipeline on the blocking pool and serialises its answer.
+/// Runs the pipeline inline when the action is light, else on the bounded blocking pool
+/// (password hashing), and serialises its answer.
 async fn answer(app: Arc<App>, params: HashMap<String, Vec<u8>>, body: Vec<u8>) -> Vec<u8> {
     let started = Instant::now();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let req = Request::from_params(|n| params.get(n).map(Vec::as_slice), body);
-        let response = api::handle(&app, &req);
-        let ip = req.client_ip(&app.config.server.trusted_proxies);
-        (response, ip)
-    })
-    .await;
-    let (response, ip) = outcome.unwrap_or_else(|e| {
-        crate::log::error(&format!("request handler failed: {e}"));
-        (Response::unavailable(), String::new())
-    });
-    crate::log::request(
-        &ip,
-        response.action.as_deref(),
-        response.status,
-        started.elapsed().as_micros(),
-        response.key_hint.as_deref(),
-    );
+    let req = Request::from_params(|n| params.get(n).map(Vec::as_slice), body);
+    let response = match api::handle_at(&app, &req, Placement::Inline) {
+        Some(response) => response,
+        None => {
+            let app = app.clone();
+            let req = req.clone();
+            tokio::task::spawn_blocking(move || api::handle(&app, &req))
+                .await
+                .unwrap_or_else(|e| {
+                    crate::log::error(&format!("request handler failed: {e}"));
+                    Response::unavailable()
+                })
+        }
+    };
+    if crate::log::enabled(crate::log::Level::Info) {
+        crate::log::request(
+            &req.client_ip(&app.config.server.trusted_proxies),
+            response.action.as_deref(),
+            response.status,
+            started.elapsed().as_micros(),
+            response.key_hint.as_deref(),
+        );
+    }
     response.to_cgi_bytes()
 }
 

@@ -181,3 +181,70 @@ pub fn details_by_username(conn: &Connection, username: &str) -> Result<Option<A
     })
     .optional()
 }
+
+/// Names of the status ids, as `acctstatus` reports them (`OTHER_<n>` for the rest).
+pub fn status_name(status: i64) -> String {
+    match status {
+        1 => "NORMAL".into(),
+        2 => "LOCKED_OR_DISABLED".into(),
+        3 => "CHANGE_PASSWORD".into(),
+        4 => "TERMINATED".into(),
+        5 => "ALERT_ON_ACCESS".into(),
+        n => format!("OTHER_{n}"),
+    }
+}
+
+/// Replaces a password hash only if it is still `old`, so a rehash after login never
+/// overwrites a password changed meanwhile. Returns whether the row changed.
+pub fn replace_password(conn: &Connection, uid: i64, old: &str, new: &str) -> Result<bool> {
+    let n = conn
+        .prepare_cached("UPDATE accounts SET password = ?3 WHERE uid = ?1 AND password = ?2")?
+        .execute(params![uid, old, new])?;
+    Ok(n == 1)
+}
+
+/// One column an admin command may set on a live account.
+#[derive(Debug, Clone, Copy)]
+pub enum Field {
+    /// Password hash.
+    Password,
+    /// Status id.
+    Status,
+    /// Base32 TOTP secret (NULL = no 2FA); also resets the replay guard.
+    AuthSecret,
+    /// PIN hash (NULL = no PIN).
+    Pin,
+    /// Deleted flag.
+    Deleted,
+}
+
+/// Sets one field of a live account; false if there is no such live account.
+pub fn set_field(
+    conn: &Connection,
+    uid: i64,
+    field: Field,
+    value: rusqlite::types::Value,
+) -> Result<bool> {
+    let sql = match field {
+        Field::Password => "UPDATE accounts SET password = ?2 WHERE uid = ?1 AND deleted = 0",
+        Field::Status => "UPDATE accounts SET acctstatus = ?2 WHERE uid = ?1 AND deleted = 0",
+        Field::AuthSecret => {
+            "UPDATE accounts SET authsecret = ?2, totp_last_step = NULL WHERE uid = ?1 AND deleted = 0"
+        }
+        Field::Pin => "UPDATE accounts SET pin = ?2 WHERE uid = ?1 AND deleted = 0",
+        Field::Deleted => "UPDATE accounts SET deleted = ?2 WHERE uid = ?1 AND deleted = 0",
+    };
+    Ok(conn.prepare_cached(sql)?.execute(params![uid, value])? == 1)
+}
+
+/// Records `step` as the last accepted TOTP step unless that step (or a later one) was
+/// already used. Returns false for a replay; atomic, so two racing uses cannot both pass.
+pub fn accept_totp_step(conn: &Connection, uid: i64, step: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE accounts SET totp_last_step = ?2
+             WHERE uid = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+        )?
+        .execute(params![uid, step])?;
+    Ok(n == 1)
+}

@@ -4,10 +4,15 @@
 
 pub mod accounts;
 pub mod apikeys;
+pub mod apppasswords;
 pub mod authlog;
+pub mod directory;
+pub mod mobile_codes;
+pub mod notifications;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
+pub mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

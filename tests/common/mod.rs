@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // each test binary uses its own subset of the harness
 
+pub mod apache;
 pub mod fcgi;
 pub mod http;
 
@@ -79,6 +80,8 @@ pub struct Service {
     pub keys: HashMap<&'static str, String>,
     responder: Option<Child>,
     nginx: Option<Child>,
+    /// Other processes serving this service (web servers, spawn-fcgi), stopped on drop.
+    adopted: Vec<Child>,
 }
 
 /// A free loopback TCP port (bound then released).
@@ -107,6 +110,15 @@ impl Service {
 
     /// Starts nginx + responder with the given options.
     pub fn start_with(opts: Options) -> Service {
+        let mut service = Service::prepare(opts);
+        service.start_responder();
+        service.start_nginx();
+        service
+    }
+
+    /// Writes the config, creates the database and one key of each type, and starts
+    /// nothing: the caller puts a responder and a web server (on `port`) in front.
+    pub fn prepare(opts: Options) -> Service {
         let dir = TempDir::new("svc");
         let port = free_port();
         let config = format!(
@@ -126,15 +138,19 @@ impl Service {
             keys: HashMap::new(),
             responder: None,
             nginx: None,
+            adopted: Vec::new(),
         };
         service.cli_ok(&["init"]);
         for t in ["NONE", "AUTH", "READ", "FULL"] {
             let out = service.cli_ok(&["key", "add", "--type", t, "--notes", "test"]);
             service.keys.insert(t, out.trim().to_string());
         }
-        service.start_responder();
-        service.start_nginx();
         service
+    }
+
+    /// Hands a process serving this service to it: stopped when the service drops.
+    pub fn adopt(&mut self, child: Child) {
+        self.adopted.push(child);
     }
 
     /// Path of a file in the service directory.
@@ -179,7 +195,8 @@ impl Service {
         self.responder.take().expect("responder running")
     }
 
-    fn start_nginx(&mut self) {
+    /// Starts nginx on `port` from the shipped nginx.conf.example, passing to `socket()`.
+    pub fn start_nginx(&mut self) {
         let shipped =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/nginx.conf.example"))
                 .expect("read nginx.conf.example");
@@ -219,19 +236,9 @@ impl Service {
             .spawn()
             .expect("spawn nginx (is nginx-light installed?)");
         self.nginx = Some(child);
-        let port = self.port;
         let errlog = self.path("nginx-error.log");
-        wait_for("nginx port", Duration::from_secs(20), || {
-            if let Some(n) = self.nginx.as_mut()
-                && let Ok(Some(status)) = n.try_wait()
-            {
-                panic!(
-                    "nginx exited {status}: {}",
-                    std::fs::read_to_string(&errlog).unwrap_or_default()
-                );
-            }
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
+        let nginx = self.nginx.as_mut().unwrap();
+        wait_for_port("nginx", nginx, self.port, &errlog);
     }
 
     /// Runs an admin command against this service's config.
@@ -318,6 +325,17 @@ impl Service {
 
     /// Form POST to `<prefix>api/` with `action`, `key` and the args (what Guzzle clients send).
     pub fn form(&self, action: &str, key: &str, args: &[(&str, &str)]) -> HttpResponse {
+        self.form_to("api/", action, key, args)
+    }
+
+    /// Form POST to `<prefix><rest>` (e.g. `api.php`) with `action`, `key` and the args.
+    pub fn form_to(
+        &self,
+        rest: &str,
+        action: &str,
+        key: &str,
+        args: &[(&str, &str)],
+    ) -> HttpResponse {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         ser.append_pair("action", action).append_pair("key", key);
         for (k, v) in args {
@@ -326,7 +344,7 @@ impl Service {
         let body = ser.finish();
         self.request(
             "POST",
-            &self.url("api/"),
+            &self.url(rest),
             &[("Content-Type", "application/x-www-form-urlencoded")],
             body.as_bytes(),
         )
@@ -356,13 +374,25 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
-        for child in [self.nginx.take(), self.responder.take()]
-            .into_iter()
-            .flatten()
-        {
+        let servers = [self.nginx.take(), self.responder.take()];
+        for child in servers.into_iter().flatten().chain(self.adopted.drain(..)) {
             stop(child);
         }
     }
+}
+
+/// Waits until `server` accepts on the loopback `port`; panics with its error `log` if it
+/// exits first.
+pub fn wait_for_port(what: &str, server: &mut Child, port: u16, log: &Path) {
+    wait_for(&format!("{what} port"), Duration::from_secs(20), || {
+        if let Ok(Some(status)) = server.try_wait() {
+            panic!(
+                "{what} exited {status}: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
 }
 
 /// Sends SIGTERM and waits (SIGKILL after 15 s).

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Credentials benchmark (issue 3), one run:
+#  1. the cost of one PBKDF2 verify at the configured rounds (one core, bench/hash_cost.rs);
+#  2. `auth` throughput behind nginx with correct passwords (one verify each), compared with
+#     cores / hash time (target: >= 90%) and with raw hashing on all cores measured right
+#     after, which is the fairer figure on a shared machine.
+#  3. `userinfo` p99 idle, then while an auth storm saturates hashing. Target: <= 2x idle.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+ROUNDS=${ROUNDS:-600000}
+CORES=$(nproc)
+bench_install
+bench_build
+bench_workdir
+bench_config "" "[passwords]
+pbkdf2_rounds = $ROUNDS
+[rate_limit]
+credential_limit = 1000000"
+auth_key=$(bench_key AUTH)
+read_key=$(bench_key READ)
+echo "benchpass" | "$BENCH_BIN" user add bench --name "Bench User" --email bench@example.org --password-stdin >/dev/null
+bench_start_responder "$BENCH_DIR/ah.sock"
+port=$(bench_port); bench_start_nginx "$BENCH_DIR/ah.sock" "$port" on
+url="http://127.0.0.1:$port/accounthub/api/"
+bench_post_script "$BENCH_DIR/auth.lua" "action=auth&key=$auth_key&username=bench&password=benchpass"
+bench_post_script "$BENCH_DIR/info.lua" "action=userinfo&key=$read_key&username=bench"
+curl -sf -d "action=auth&key=$auth_key&username=bench&password=benchpass" "$url" | grep -q '"status":"OK"' \
+    || { echo "auth failed" >&2; exit 1; }
+
+hash_ms=$("$BENCH_ROOT/target/release/examples/hash_cost" "$ROUNDS")
+ideal=$(python3 -c "print(f'{$CORES * 1000 / $hash_ms:.1f}')")
+echo "one PBKDF2 verify ($ROUNDS rounds): $hash_ms ms  → ideal auth rate on $CORES cores: $ideal/s"
+
+read -r a_rps a_p50 a_p99 a_bad < <(BENCH_CONNS=8 bench_wrk "$url" "$BENCH_DIR/auth.lua")
+echo "auth: $a_rps req/s, p50 $a_p50 ms, p99 $a_p99 ms, non2xx $a_bad"
+# The machine may be shared: also measure what raw hashing achieves on all cores right now.
+par=$("$BENCH_ROOT/target/release/examples/hash_cost" "$ROUNDS" "$CORES" "${BENCH_SECS:-10}")
+echo "raw PBKDF2 verifies on $CORES threads, measured just after: $par/s"
+python3 -c "print(f'auth throughput / (cores / hash time): {$a_rps / $ideal * 100:.1f}%  (target >= 90%)')"
+python3 -c "print(f'auth throughput / raw parallel hash rate: {$a_rps / $par * 100:.1f}%')"
+
+read -r i_rps i_p50 i_p99 i_bad < <(BENCH_CONNS=4 bench_wrk "$url" "$BENCH_DIR/info.lua")
+echo "userinfo idle: $i_rps req/s, p50 $i_p50 ms, p99 $i_p99 ms, non2xx $i_bad"
+
+# Auth storm in the background (longer than the measured window), userinfo measured inside it.
+wrk -t1 -c16 -d"$(( ${BENCH_SECS:-10} + 4 ))s" -s "$BENCH_DIR/auth.lua" "$url" > "$BENCH_DIR/storm.out" 2>&1 &
+storm=$!
+BENCH_PIDS+=("$storm")
+sleep 2
+read -r s_rps s_p50 s_p99 s_bad < <(BENCH_CONNS=4 bench_wrk "$url" "$BENCH_DIR/info.lua")
+wait "$storm" || true
+storm_rps=$(awk '/Requests\/sec/ {print $2}' "$BENCH_DIR/storm.out")
+echo "userinfo during auth storm ($storm_rps auth/s): $s_rps req/s, p50 $s_p50 ms, p99 $s_p99 ms, non2xx $s_bad"
+python3 -c "print(f'userinfo p99 storm / idle: {$s_p99 / $i_p99:.2f}x  (target <= 2x)')"

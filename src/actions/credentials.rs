@@ -1,0 +1,233 @@
+//! `auth` and `login` (password checks with the original's acceptance rule, SPEC §4.1-4.3)
+//! and `addapppassword`, which creates the app passwords they accept.
+
+use serde_json::json;
+
+use super::throttle::{Guard, Secret};
+use crate::api::dispatch::{Action, Cost};
+use crate::api::keys::KeyType;
+use crate::api::validate::{Arg, Args, Kind};
+use crate::api::{Ctx, Failure, Outcome};
+use crate::password::{self, Verdict};
+use crate::secrets;
+use crate::store::accounts::{self, Account};
+use crate::store::apppasswords;
+use crate::store::authlog::{self, LogType};
+
+const LOGIN_ARGS: &[Arg] = &[
+    Arg::Required("username", Kind::Str),
+    Arg::Required("password", Kind::Str),
+    Arg::Optional("apppass", Kind::Bool),
+];
+
+/// This module's part of the dispatch table.
+pub const ACTIONS: &[Action] = &[
+    Action {
+        name: "auth",
+        key_type: KeyType::Auth,
+        args: LOGIN_ARGS,
+        run: auth,
+        cost: Cost::Hashing,
+    },
+    Action {
+        name: "login",
+        key_type: KeyType::Auth,
+        args: LOGIN_ARGS,
+        run: login,
+        cost: Cost::Hashing,
+    },
+    Action {
+        name: "addapppassword",
+        key_type: KeyType::Full,
+        args: &[
+            Arg::Required("desc", Kind::Str),
+            Arg::Required("username", Kind::Str),
+        ],
+        run: addapppassword,
+        cost: Cost::Hashing,
+    },
+];
+
+/// Shown for a wrong password or an unknown user, whatever the account's status.
+pub const LOGIN_INCORRECT: &str = "Login incorrect.";
+
+/// Status ids that may log in (NORMAL, ALERT_ON_ACCESS).
+const NORMAL: i64 = 1;
+const ALERT_ON_ACCESS: i64 = 5;
+
+/// Why a correct password still may not log in, by status id (reference §16).
+fn refusal(status: i64) -> &'static str {
+    match status {
+        2 => "This account has been disabled. Contact technical support.",
+        3 => "You must change your password before continuing.",
+        4 => "Account terminated.  Access denied.",
+        _ => "Your account state is not stable.  Log out, restart your browser, and try again.",
+    }
+}
+
+/// A checked password: the account (if it exists) and whether the secret was accepted.
+struct Attempt {
+    account: Option<Account>,
+    accepted: bool,
+    guard: Guard,
+    /// (old hash, new PBKDF2 hash) when the stored hash is bcrypt or has too few rounds.
+    rehash: Option<(String, String)>,
+}
+
+/// Applies the acceptance rule (reference §5.3 with SPEC §4.3) on the hashing gate:
+/// `apppass` off → account password or any app password; on → app password, or account
+/// password if the user has no 2FA. Unknown users pay for one dummy verify.
+fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
+    let username = args.str("username").unwrap_or_default();
+    let candidate = args.str("password").unwrap_or_default();
+    let apppass = args.bool("apppass").unwrap_or(false);
+    let guard = Guard::new(ctx, Secret::Password, username);
+    guard.check(ctx)?;
+    let (account, app_hashes) = ctx.app.db.with(|c| {
+        let account = accounts::by_username(c, username)?;
+        let hashes = match &account {
+            Some(a) => apppasswords::hashes(c, a.uid)?,
+            None => Vec::new(),
+        };
+        Ok::<_, rusqlite::Error>((account, hashes))
+    })?;
+    let rounds = ctx.app.config.passwords.pbkdf2_rounds;
+    let password_allowed = !(apppass && account.as_ref().is_some_and(Account::has_totp));
+    let stored = account
+        .as_ref()
+        .and_then(|a| a.password.clone())
+        .filter(|_| password_allowed);
+    let candidate = candidate.to_string();
+    let (accepted, rehash) = ctx
+        .app
+        .hashing
+        .run(move || {
+            let verdict = password::verify_or_dummy(&candidate, stored.as_deref(), rounds);
+            if verdict == Verdict::MatchNeedsRehash {
+                let old = stored.unwrap_or_default();
+                return password::hash(&candidate, rounds).map(|new| (true, Some((old, new))));
+            }
+            let accepted = verdict.matched()
+                || app_hashes
+                    .iter()
+                    .any(|h| password::verify_token(&candidate, h, rounds));
+            Ok((accepted, None))
+        })
+        .map_err(Failure::Internal)?;
+    Ok(Attempt {
+        account,
+        accepted,
+        guard,
+        rehash,
+    })
+}
+
+impl Attempt {
+    /// The status id if the secret was accepted.
+    fn accepted_status(&self) -> Option<i64> {
+        self.account
+            .as_ref()
+            .filter(|_| self.accepted)
+            .map(|a| a.acctstatus)
+    }
+
+    /// Writes the audit row, the limiter count and any rehash in one transaction.
+    fn record(&self, ctx: &Ctx, logtype: LogType, username: &str) -> Result<(), Failure> {
+        let note = format!(
+            "Username: {}, Key: {}",
+            username.to_ascii_lowercase(),
+            ctx.caller.audit_label()
+        );
+        let uid = self.account.as_ref().map(|a| a.uid);
+        ctx.app.db.write(|tx| {
+            self.guard.record(tx, self.accepted)?;
+            if let (Some(uid), Some((old, new))) = (uid, &self.rehash) {
+                accounts::replace_password(tx, uid, old, new)?;
+            }
+            authlog::write(tx, logtype, uid, ctx.ip, &note)
+        })?;
+        Ok(())
+    }
+}
+
+fn auth(ctx: &Ctx, args: &Args) -> Outcome {
+    let attempt = check(ctx, args)?;
+    let status = attempt.accepted_status();
+    let ok = matches!(status, Some(NORMAL | ALERT_ON_ACCESS));
+    let logtype = if ok {
+        LogType::ApiAuthOk
+    } else {
+        LogType::ApiAuthFailed
+    };
+    attempt.record(ctx, logtype, args.str("username").unwrap_or_default())?;
+    Ok(match status {
+        None => json!({"msg": LOGIN_INCORRECT, "status": "ERROR"}),
+        Some(_) if ok => json!({"msg": "Login successful.", "status": "OK"}),
+        Some(s) => json!({"msg": refusal(s), "status": "ERROR"}),
+    })
+}
+
+fn login(ctx: &Ctx, args: &Args) -> Outcome {
+    let attempt = check(ctx, args)?;
+    let status = attempt.accepted_status();
+    let logtype = match status {
+        Some(NORMAL | ALERT_ON_ACCESS) => LogType::ApiLoginOk,
+        _ => LogType::ApiLoginFailed,
+    };
+    attempt.record(ctx, logtype, args.str("username").unwrap_or_default())?;
+    Ok(match status {
+        None => json!({"status": "ERROR", "msg": LOGIN_INCORRECT}),
+        Some(NORMAL) => json!({"status": "OK"}),
+        // The alert mail belongs to the mail outbox; this action only reports the flag.
+        Some(ALERT_ON_ACCESS) => json!({"status": "OK", "alert": true}),
+        Some(s) => json!({"status": "ERROR", "msg": refusal(s)}),
+    })
+}
+
+/// Upper-case hex digits of generated app passwords and sync codes.
+pub const UPPER_HEX: &[u8] = b"0123456789ABCDEF";
+
+/// A new app password in the original format: 4 groups of 5 upper-case hex digits.
+fn new_app_password() -> String {
+    (0..4)
+        .map(|_| secrets::random_string(UPPER_HEX, 5))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn addapppassword(ctx: &Ctx, args: &Args) -> Outcome {
+    let username = args.str("username").unwrap_or_default();
+    let desc = args.str("desc").unwrap_or_default();
+    let pass = new_app_password();
+    let digest = password::token_digest(&pass);
+    let created = ctx.app.db.write(|tx| {
+        let Some(account) = accounts::by_username(tx, username)? else {
+            return Ok::<_, rusqlite::Error>(false);
+        };
+        apppasswords::insert(tx, account.uid, &digest, desc)?;
+        Ok(true)
+    })?;
+    Ok(if created {
+        json!({"pass": pass, "msg": "", "status": "OK"})
+    } else {
+        json!({"msg": "User does not exist.", "status": "ERROR"})
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_passwords_have_the_original_format() {
+        let p = new_app_password();
+        assert_eq!(p.len(), 23);
+        let groups: Vec<&str> = p.split('-').collect();
+        assert_eq!(groups.len(), 4);
+        assert!(groups.iter().all(|g| {
+            g.len() == 5
+                && g.chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        }));
+    }
+}

@@ -1,0 +1,134 @@
+//! Second secrets besides the password: `verifytotp` (RFC 6238 codes, replay refused),
+//! `checkpin` (kiosk PIN, stored hashed) and `mobilevalid` (mobile sync codes). Each is
+//! throttled per (client IP, username).
+
+use serde_json::json;
+
+use super::credentials::LOGIN_INCORRECT;
+use super::subject::{self, Prefer};
+use super::throttle::{Guard, Secret};
+use crate::api::dispatch::{Action, Cost};
+use crate::api::keys::KeyType;
+use crate::api::validate::{Arg, Args, Kind};
+use crate::api::{Ctx, Failure, Outcome};
+use crate::store::accounts::{self, Account};
+use crate::store::authlog::{self, LogType};
+use crate::store::mobile_codes;
+use crate::{clock, password, secrets, totp};
+
+const USERNAME_AND_CODE: &[Arg] = &[
+    Arg::Required("username", Kind::Str),
+    Arg::Required("code", Kind::Str),
+];
+
+/// This module's part of the dispatch table.
+pub const ACTIONS: &[Action] = &[
+    Action {
+        name: "verifytotp",
+        key_type: KeyType::Auth,
+        args: USERNAME_AND_CODE,
+        run: verifytotp,
+        cost: Cost::Light,
+    },
+    Action {
+        name: "checkpin",
+        key_type: KeyType::Auth,
+        args: &[
+            Arg::Required("pin", Kind::Str),
+            Arg::AnyOf(&[("uid", Kind::Id), ("username", Kind::Str)]),
+        ],
+        run: checkpin,
+        cost: Cost::Hashing,
+    },
+    Action {
+        name: "mobilevalid",
+        key_type: KeyType::Auth,
+        args: USERNAME_AND_CODE,
+        run: mobilevalid,
+        cost: Cost::Light,
+    },
+];
+
+/// Looks up a live account by the `username` argument after the limiter allows it.
+fn guarded_account(
+    ctx: &Ctx,
+    args: &Args,
+    secret: Secret,
+) -> Result<(Guard, Option<Account>), Failure> {
+    let username = args.str("username").unwrap_or_default();
+    let guard = Guard::new(ctx, secret, username);
+    guard.check(ctx)?;
+    let account = ctx.app.db.with(|c| accounts::by_username(c, username))?;
+    Ok((guard, account))
+}
+
+fn verifytotp(ctx: &Ctx, args: &Args) -> Outcome {
+    let (guard, account) = guarded_account(ctx, args, Secret::Totp)?;
+    let code = args.str("code").unwrap_or_default();
+    let now = clock::unix_now();
+    let matched = account.as_ref().and_then(|a| {
+        let key = totp::decode_secret(a.authsecret.as_deref().filter(|_| a.has_totp())?)?;
+        totp::matching_step(&key, code, now)
+    });
+    let uid = account.as_ref().map(|a| a.uid);
+    let note = format!(
+        "Username: {}, Key: {}",
+        args.str("username")
+            .unwrap_or_default()
+            .to_ascii_lowercase(),
+        ctx.caller.audit_label()
+    );
+    let valid = ctx.app.db.write(|tx| {
+        let valid = match (uid, matched) {
+            (Some(uid), Some(step)) => accounts::accept_totp_step(tx, uid, step)?,
+            _ => false,
+        };
+        guard.record(tx, valid)?;
+        if !valid {
+            authlog::write(tx, LogType::ApiBadAuthCode, uid, ctx.ip, &note)?;
+        }
+        Ok::<_, rusqlite::Error>(valid)
+    })?;
+    Ok(if valid {
+        json!({"valid": true, "status": "OK"})
+    } else {
+        json!({"valid": false, "msg": "Authentication code incorrect.", "status": "ERROR"})
+    })
+}
+
+fn checkpin(ctx: &Ctx, args: &Args) -> Outcome {
+    let Some(account) = ctx
+        .app
+        .db
+        .with(|c| subject::find(c, args, Prefer::Username))?
+    else {
+        return Ok(json!({"msg": LOGIN_INCORRECT, "status": "ERROR"}));
+    };
+    let Some(stored) = account.pin.clone().filter(|_| account.has_pin()) else {
+        return Ok(json!({"status": "ERROR", "pinvalid": false, "nopinset": true}));
+    };
+    let guard = Guard::new(ctx, Secret::Pin, &account.username);
+    guard.check(ctx)?;
+    let pin = args.str("pin").unwrap_or_default().to_string();
+    let rounds = ctx.app.config.passwords.pbkdf2_rounds;
+    let valid = ctx
+        .app
+        .hashing
+        .run(move || password::verify(&pin, &stored, rounds).matched());
+    ctx.app.db.write(|tx| guard.record(tx, valid))?;
+    Ok(json!({"status": "OK", "pinvalid": valid}))
+}
+
+fn mobilevalid(ctx: &Ctx, args: &Args) -> Outcome {
+    let (guard, account) = guarded_account(ctx, args, Secret::SyncCode)?;
+    let code = args.str("code").unwrap_or_default().to_ascii_uppercase();
+    let codes = match &account {
+        Some(a) => ctx.app.db.with(|c| mobile_codes::codes(c, a.uid))?,
+        None => Vec::new(),
+    };
+    let valid = codes.iter().fold(false, |hit, c| {
+        secrets::constant_time_eq(c.as_bytes(), code.as_bytes()) | hit
+    });
+    ctx.app.db.write(|tx| guard.record(tx, valid))?;
+    Ok(json!({"status": "OK", "valid": valid}))
+}

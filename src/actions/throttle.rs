@@ -1,0 +1,89 @@
+//! The credential limiter of SPEC §4.7: failed checks of one secret are counted per
+//! (client IP, lower-cased username) in SQLite, so every process shares the count. A
+//! blocked pair is answered 429 before the secret is even looked at; a correct secret
+//! clears the count; other users from the same IP are unaffected.
+
+use rusqlite::Connection;
+
+use crate::api::{Ctx, Failure};
+use crate::clock;
+use crate::store::ratelimit::{self, Limit};
+
+/// Which secret is being guessed: each has its own count, so a mistyped PIN does not lock
+/// the password.
+#[derive(Debug, Clone, Copy)]
+pub enum Secret {
+    /// Account or app password (auth, login).
+    Password,
+    /// TOTP code (verifytotp).
+    Totp,
+    /// PIN (checkpin).
+    Pin,
+    /// Mobile sync code (mobilevalid).
+    SyncCode,
+}
+
+impl Secret {
+    fn tag(self) -> &'static str {
+        match self {
+            Secret::Password => "pass",
+            Secret::Totp => "totp",
+            Secret::Pin => "pin",
+            Secret::SyncCode => "sync",
+        }
+    }
+}
+
+/// One (secret, IP, username) bucket with the configured limit.
+pub struct Guard {
+    bucket: String,
+    limit: Limit,
+}
+
+impl Guard {
+    /// The bucket for this caller IP and user name (lower-cased here).
+    pub fn new(ctx: &Ctx, secret: Secret, username: &str) -> Guard {
+        let cfg = &ctx.app.config.rate_limit;
+        Guard {
+            bucket: format!(
+                "cred|{}|{}|{}",
+                secret.tag(),
+                ctx.ip,
+                username.to_ascii_lowercase()
+            ),
+            limit: Limit {
+                limit: cfg.credential_limit,
+                window_secs: cfg.credential_window_secs,
+            },
+        }
+    }
+
+    /// `TooFast` once the bucket holds `credential_limit` failures; call before checking
+    /// the secret. (`blocked_for` counts hits beyond the limit, and this check runs before
+    /// the failure is counted, hence one less.)
+    pub fn check(&self, ctx: &Ctx) -> Result<(), Failure> {
+        let now = clock::unix_now();
+        let full = Limit {
+            limit: self.limit.limit.saturating_sub(1),
+            ..self.limit
+        };
+        match ctx
+            .app
+            .db
+            .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))?
+        {
+            Some(retry_after) => Err(Failure::TooFast { retry_after }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts the outcome inside the caller's write transaction: a failure adds a hit, a
+    /// success forgets the bucket.
+    pub fn record(&self, conn: &Connection, passed: bool) -> rusqlite::Result<()> {
+        if passed {
+            ratelimit::clear(conn, &self.bucket)
+        } else {
+            ratelimit::record(conn, &self.bucket, self.limit, clock::unix_now()).map(|_| ())
+        }
+    }
+}
