@@ -110,6 +110,20 @@ fn single_object_creates_a_normal_account() {
         count(&s, "SELECT count(*) FROM authlog WHERE logtype = 17"),
         1
     );
+    let info = s.call("READ", "userinfo", &[("username", "ann@example.com")]);
+    assert_eq!(
+        (&info["status"], &info["data"]["name"]),
+        (&json!("OK"), &json!("Ann Lee")),
+        "{info}"
+    );
+    let found = s.call("READ", "usersearch", &[("search", "ann@exa")]);
+    assert_eq!(found["result"][0]["username"], "ann@example.com", "{found}");
+    let auth = s.call(
+        "AUTH",
+        "auth",
+        &[("username", "ann@example.com"), ("password", "s3cret pw")],
+    );
+    assert_eq!(auth["status"], "OK", "{auth}");
     let shown = s.cli_ok(&["user", "show", "ann@example.com"]);
     for expected in [
         "US/Pacific",
@@ -207,6 +221,12 @@ fn plus_in_plain_json_password_is_preserved() {
     let hash = stored_hash(&s, "plus@example.com");
     assert!(password::verify("p+q%2Br s", &hash, 1000).matched());
     assert!(!password::verify("p q+r s", &hash, 1000).matched());
+    let auth = s.call(
+        "AUTH",
+        "auth",
+        &[("username", "plus@example.com"), ("password", "p+q%2Br s")],
+    );
+    assert_eq!(auth["status"], "OK", "{auth}");
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub fn run(app: &App, username: &str) -> Result<i32, String> {
         ("username", a.username.clone()),
         ("name", a.realname.clone()),
         ("email", or_blank(&a.email)),
-        ("status", a.acctstatus.to_string()),
+        ("status", accounts::status_name(a.acctstatus)),
         ("deleted", details.deleted.to_string()),
         ("2fa", a.has_totp().to_string()),
         ("timezone", or_blank(&details.timezone)),

@@ -47,8 +47,9 @@ pub fn handle_at(app: &App, req: &Request, placement: Placement) -> Option<Respo
     if req.method == "OPTIONS" {
         return Some(Response::preflight());
     }
-    if let Some(reply) = crate::maian::route(app, req) {
-        return Some(reply);
+    if let Some(call) = crate::maian::claim(app, req) {
+        // Maian batches hash many passwords: always the blocking pool.
+        return (placement == Placement::MayBlock).then(|| crate::maian::answer(app, req, call));
     }
     if req.content_length > app.config.body_limit || req.body.len() > app.config.body_limit {
         return Some(Response::text(413, "413 Request body too large"));

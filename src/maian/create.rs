@@ -174,8 +174,9 @@ fn welcome_mail(app: &App, c: &Candidate, password: &str) -> OutgoingMail {
     }
 }
 
-/// Hashes every password, `workers` at a time, each hash admitted by the shared gate so
-/// concurrent logins keep their share. Results come back in input order.
+/// Hashes every password on the shared hashing pool, keeping `workers` (its size) jobs in
+/// flight so every core hashes while concurrent logins still queue fairly between them.
+/// Results come back in input order.
 fn hash_all(
     gate: &HashGate,
     workers: usize,

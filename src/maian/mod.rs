@@ -15,9 +15,12 @@ use crate::response::Response;
 use crate::routing;
 use crate::store::authlog;
 
-/// Answers the request if it is a Maian call; `None` hands it to the AccountHub API.
+/// A request the Maian API has claimed: its body as read, or why it cannot be used.
+pub struct Call(Result<Map<String, Value>, String>);
+
+/// Claims the request if it is a Maian call; `None` leaves it to the AccountHub API.
 /// Runs before the AccountHub body limit so that a Maian client gets its JSON ERROR.
-pub fn route(app: &App, req: &Request) -> Option<Response> {
+pub fn claim(app: &App, req: &Request) -> Option<Call> {
     let limit = app.config.body_limit;
     let too_large = req.content_length > limit || req.body.len() > limit;
     let (path, query) = routing::path_and_query(req);
@@ -30,29 +33,29 @@ pub fn route(app: &App, req: &Request) -> Option<Response> {
             .iter()
             .any(|(n, v)| n == "api" || (n == "p" && v == "api"));
         return asks_api.then(|| {
-            if too_large {
-                error(&format!(
+            Call(if too_large {
+                Err(format!(
                     "The request body is larger than {limit} bytes. Nothing was added."
                 ))
-                .logged_as(Some("maian"), None)
             } else {
-                serve(app, req, parse::body(&req.body))
-            }
+                parse::body(&req.body).map_err(str::to_string)
+            })
         });
     }
     if !too_large && last_segment == "api" && !names.iter().any(|(n, _)| n == "action") {
         let wrapper = parse::body(&req.body).ok()?;
         if wrapper.contains_key("op") && !wrapper.contains_key("action") {
-            return Some(serve(app, req, Ok(wrapper)));
+            return Some(Call(Ok(wrapper)));
         }
     }
     None
 }
 
-fn serve(app: &App, req: &Request, wrapper: Result<Map<String, Value>, &str>) -> Response {
-    let wrapper = match wrapper {
+/// Answers a claimed call (on a thread that may block: batches hash many passwords).
+pub fn answer(app: &App, req: &Request, call: Call) -> Response {
+    let wrapper = match call.0 {
         Ok(wrapper) => wrapper,
-        Err(message) => return error(message).logged_as(Some("maian"), None),
+        Err(message) => return error(&message).logged_as(Some("maian"), None),
     };
     let presented = match wrapper.get("api") {
         Some(Value::String(s)) => s.trim().to_string(),
