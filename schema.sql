@@ -37,8 +37,6 @@ CREATE TABLE accounts (
     created    TEXT                       -- accounthub: creation time
 );
 CREATE INDEX accounts_email ON accounts (email COLLATE NOCASE);
--- usersearch walks live accounts in name order for common fragments (src/store/search.rs).
-CREATE INDEX accounts_by_name ON accounts (realname, uid) WHERE deleted = 0;
 
 -- accounthub: keys are stored as SHA-256 hex digests. A row written by another tool with a
 -- plaintext key (hashed = 0) is hashed the next time the binary opens the database.
@@ -71,24 +69,52 @@ CREATE TABLE managers (
 );
 CREATE INDEX managers_employee ON managers (employeeid);
 
--- accounthub: substring index for usersearch. Trigrams of the user name and real name of
--- live (not deleted) accounts, case-folded; contentless, kept in sync by the triggers below.
+-- accounthub: substring index for usersearch (src/store/search.rs). Trigrams of the user
+-- name and real name of live (not deleted) accounts, case-folded, contentless, in two parts:
+-- * accounts_search: rowid = the account's rank in (realname, uid) order at the last reindex
+--   (search_rank maps it back to the uid), so matches read in rowid order come out sorted
+--   and a search stops at its tenth match;
+-- * accounts_search_recent: rowid = uid, for accounts added or changed since (listed in
+--   search_recent); they are few, so their matches are sorted on the spot.
+-- The triggers move a changed account from the first part to the second; search::upkeep
+-- folds the second back into the first when it grows.
 CREATE VIRTUAL TABLE accounts_search USING fts5 (
     username, realname,
     tokenize = 'trigram case_sensitive 0', content = '', contentless_delete = 1
 );
+CREATE TABLE search_rank (
+    rank INTEGER PRIMARY KEY,
+    uid  INTEGER NOT NULL UNIQUE
+);
+CREATE VIRTUAL TABLE accounts_search_recent USING fts5 (
+    username, realname,
+    tokenize = 'trigram case_sensitive 0', content = '', contentless_delete = 1
+);
+CREATE TABLE search_recent (
+    uid INTEGER PRIMARY KEY
+);
 CREATE TRIGGER accounts_search_insert AFTER INSERT ON accounts WHEN new.deleted = 0 BEGIN
-    INSERT INTO accounts_search (rowid, username, realname)
+    INSERT INTO accounts_search_recent (rowid, username, realname)
     VALUES (new.uid, new.username, new.realname);
+    INSERT INTO search_recent (uid) VALUES (new.uid);
 END;
 CREATE TRIGGER accounts_search_delete AFTER DELETE ON accounts BEGIN
-    DELETE FROM accounts_search WHERE rowid = old.uid;
+    DELETE FROM accounts_search WHERE rowid = (SELECT rank FROM search_rank WHERE uid = old.uid);
+    DELETE FROM search_rank WHERE uid = old.uid;
+    DELETE FROM accounts_search_recent
+    WHERE rowid = (SELECT uid FROM search_recent WHERE uid = old.uid);
+    DELETE FROM search_recent WHERE uid = old.uid;
 END;
 CREATE TRIGGER accounts_search_update
 AFTER UPDATE OF uid, username, realname, deleted ON accounts BEGIN
-    DELETE FROM accounts_search WHERE rowid = old.uid;
-    INSERT INTO accounts_search (rowid, username, realname)
+    DELETE FROM accounts_search WHERE rowid = (SELECT rank FROM search_rank WHERE uid = old.uid);
+    DELETE FROM search_rank WHERE uid = old.uid;
+    DELETE FROM accounts_search_recent
+    WHERE rowid = (SELECT uid FROM search_recent WHERE uid = old.uid);
+    DELETE FROM search_recent WHERE uid = old.uid;
+    INSERT INTO accounts_search_recent (rowid, username, realname)
     SELECT new.uid, new.username, new.realname WHERE new.deleted = 0;
+    INSERT INTO search_recent (uid) SELECT new.uid WHERE new.deleted = 0;
 END;
 
 CREATE TABLE logtypes (

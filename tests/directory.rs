@@ -647,7 +647,7 @@ fn notifications() {
 }
 
 #[test]
-fn usersearch_common_fragment_is_ordered_and_limited() {
+fn usersearch_common_fragment_is_ordered_and_limited_before_and_after_reindex() {
     let s = Service::start();
     {
         let db = s.db();
@@ -668,14 +668,44 @@ fn usersearch_common_fragment_is_ordered_and_limited() {
         }
         tx.commit().unwrap();
     }
+    let names = || -> Vec<String> {
+        s.call("READ", "usersearch", &[("search", "MAR t")])["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let tester = |n: &str| format!("Mar Tester {n}");
+    let expected: Vec<String> = (5..15).map(|n| tester(&format!("{n:03}"))).collect();
+    assert_eq!(names(), expected, "first ten live matches in name order");
     let v = s.call("READ", "usersearch", &[("search", "MAR t")]);
-    let names: Vec<&str> = v["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
-    let expected: Vec<String> = (5..15).map(|n| format!("Mar Tester {n:03}")).collect();
-    assert_eq!(names, expected, "first ten live matches in name order");
     assert_eq!(v["result"][0]["username"], "user005");
+
+    // The same answer once the accounts are in the ranked index...
+    let out = s.cli(&["reindex"], None);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(names(), expected, "after reindex");
+    // ...and with later changes merged in: a new name between ranked ones, a ranked
+    // account deleted, another renamed away.
+    user(&s, "late", "Mar Tester 007a");
+    s.db()
+        .execute(
+            "UPDATE accounts SET deleted = 1 WHERE username = 'user006'",
+            [],
+        )
+        .unwrap();
+    s.db()
+        .execute(
+            "UPDATE accounts SET realname = 'Zed Renamed' WHERE username = 'user009'",
+            [],
+        )
+        .unwrap();
+    let expected: Vec<String> = [
+        "005", "007", "007a", "008", "010", "011", "012", "013", "014", "015",
+    ]
+    .into_iter()
+    .map(tester)
+    .collect();
+    assert_eq!(names(), expected, "ranked and recent accounts merged");
 }

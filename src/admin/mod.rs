@@ -56,6 +56,9 @@ enum Command {
     },
     /// Create the database with its schema (safe to repeat).
     Init,
+    /// Rebuild the usersearch index now (it also folds itself back as accounts change;
+    /// useful after a bulk import with SQL).
+    Reindex,
     /// Manage API keys.
     #[command(subcommand)]
     Key(keys::KeyCommand),
@@ -105,6 +108,14 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Init => {
             let app = open(config_path)?;
             println!("database ready: {}", app.db.path().display());
+            Ok(0)
+        }
+        Command::Reindex => {
+            let app = open(config_path)?;
+            app.db
+                .write(|tx| crate::store::search::reindex(tx))
+                .map_err(db_err)?;
+            println!("usersearch index rebuilt: {}", app.db.path().display());
             Ok(0)
         }
         Command::Key(cmd) => keys::run(&open(config_path)?, cmd),

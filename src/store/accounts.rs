@@ -107,6 +107,8 @@ pub struct NewAccount {
 }
 
 /// Inserts an account and returns its uid. A taken user name fails with a constraint error.
+/// Run inside a write transaction: the search index may be folded afterwards
+/// (`search::upkeep`), so a bulk load never leaves a large unsorted part behind.
 pub fn insert(conn: &Connection, new: &NewAccount) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO accounts (username, password, realname, email, acctstatus, accttype,
@@ -125,7 +127,9 @@ pub fn insert(conn: &Connection, new: &NewAccount) -> Result<i64> {
         new.notes,
         clock::utc_now_text(),
     ])?;
-    Ok(conn.last_insert_rowid())
+    let uid = conn.last_insert_rowid();
+    super::search::upkeep(conn)?;
+    Ok(uid)
 }
 
 /// True if any account, deleted or not, already uses this user name.

@@ -36,10 +36,16 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens (creating if needed) the file and brings its schema up to date.
+    /// Opens (creating if needed) the file and brings its schema and search index up to date.
     pub fn open(path: &Path) -> Result<Db> {
         let mut conn = open_connection(path)?;
         schema::migrate(&mut conn)?;
+        if search::reindex_due(&conn)? {
+            // Accounts written by another tool; re-checked under the write lock.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            search::upkeep(&tx)?;
+            tx.commit()?;
+        }
         Ok(Db {
             path: path.to_path_buf(),
             pool: Mutex::new(vec![conn]),
