@@ -4,7 +4,8 @@
 #  2. `auth` throughput behind nginx with correct passwords (one verify each), compared with
 #     cores / hash time (target: >= 90%) and with raw hashing on all cores measured right
 #     after, which is the fairer figure on a shared machine.
-#  3. `userinfo` p99 idle, then while an auth storm saturates hashing. Target: <= 2x idle.
+#  3. `userinfo` p99 idle, then while an auth storm saturates hashing, alternated three
+#     times; medians compared. Target: <= 2x idle.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 ROUNDS=${ROUNDS:-600000}
@@ -39,16 +40,25 @@ echo "raw PBKDF2 verifies on $CORES threads, measured just after: $par/s"
 python3 -c "print(f'auth throughput / (cores / hash time): {$a_rps / $ideal * 100:.1f}%  (target >= 90%)')"
 python3 -c "print(f'auth throughput / raw parallel hash rate: {$a_rps / $par * 100:.1f}%')"
 
-read -r i_rps i_p50 i_p99 i_bad < <(BENCH_CONNS=4 bench_wrk "$url" "$BENCH_DIR/info.lua")
-echo "userinfo idle: $i_rps req/s, p50 $i_p50 ms, p99 $i_p99 ms, non2xx $i_bad"
-
-# Auth storm in the background (longer than the measured window), userinfo measured inside it.
-wrk -t1 -c16 -d"$(( ${BENCH_SECS:-10} + 4 ))s" -s "$BENCH_DIR/auth.lua" "$url" > "$BENCH_DIR/storm.out" 2>&1 &
-storm=$!
-BENCH_PIDS+=("$storm")
-sleep 2
-read -r s_rps s_p50 s_p99 s_bad < <(BENCH_CONNS=4 bench_wrk "$url" "$BENCH_DIR/info.lua")
-wait "$storm" || true
-storm_rps=$(awk '/Requests\/sec/ {print $2}' "$BENCH_DIR/storm.out")
-echo "userinfo during auth storm ($storm_rps auth/s): $s_rps req/s, p50 $s_p50 ms, p99 $s_p99 ms, non2xx $s_bad"
-python3 -c "print(f'userinfo p99 storm / idle: {$s_p99 / $i_p99:.2f}x  (target <= 2x)')"
+# userinfo idle and during an auth storm (longer than the measured window), alternated
+# ROUNDS_LAT times because p99 on a shared VM swings from run to run; medians compared.
+idle_p99s=(); storm_p99s=()
+for round in $(seq "${ROUNDS_LAT:-3}"); do
+    read -r i_rps i_p50 i_p99 i_bad < <(BENCH_CONNS=4 bench_wrk "$url" "$BENCH_DIR/info.lua")
+    echo "userinfo idle: $i_rps req/s, p50 $i_p50 ms, p99 $i_p99 ms, non2xx $i_bad"
+    wrk -t1 -c16 -d"$(( ${BENCH_SECS:-10} + 3 ))s" -s "$BENCH_DIR/auth.lua" "$url" > "$BENCH_DIR/storm.out" 2>&1 &
+    storm=$!
+    BENCH_PIDS+=("$storm")
+    sleep 2
+    read -r s_rps s_p50 s_p99 s_bad < <(BENCH_CONNS=4 bench_wrk "$url" "$BENCH_DIR/info.lua")
+    wait "$storm" || true
+    storm_rps=$(awk '/Requests\/sec/ {print $2}' "$BENCH_DIR/storm.out")
+    echo "userinfo during auth storm ($storm_rps auth/s): $s_rps req/s, p50 $s_p50 ms, p99 $s_p99 ms, non2xx $s_bad"
+    idle_p99s+=("$i_p99"); storm_p99s+=("$s_p99")
+done
+python3 - "${idle_p99s[*]}" "${storm_p99s[*]}" <<'PY'
+import statistics, sys
+idle = statistics.median(map(float, sys.argv[1].split()))
+storm = statistics.median(map(float, sys.argv[2].split()))
+print(f"userinfo p99 median: idle {idle:.2f} ms, storm {storm:.2f} ms -> {storm / idle:.2f}x  (target <= 2x)")
+PY

@@ -106,16 +106,17 @@ pub fn verify_token(candidate: &str, stored: &str, rounds: u32) -> bool {
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The hashing pool: a fixed set of threads (one per core by default) that run every
-/// password hash, so at most that many run at once and the rest queue. The threads run at
-/// a lower CPU priority (nice 10), so while they saturate the cores with a login storm the
-/// scheduler still gives request threads and nginx the CPU first, and cheap actions such
-/// as `ping` and `userinfo` keep their latency.
+/// password hash, so at most that many run at once and the rest queue. The threads run
+/// under Linux's SCHED_IDLE policy: while they saturate the cores with a login storm, any
+/// request thread or nginx worker that wakes up preempts them at once (a nice value only
+/// shifts shares, and the wakeup could wait for the next tick), so cheap actions such as
+/// `ping` and `userinfo` keep their latency. Idle cores still go to hashing in full.
 pub struct HashGate {
     queue: Mutex<mpsc::Sender<Job>>,
 }
 
-/// Niceness of the hashing threads (0 is normal, 19 the lowest priority).
-const HASH_NICE: libc::c_int = 10;
+/// Niceness of the hashing threads where SCHED_IDLE is refused (19 is the lowest priority).
+const FALLBACK_NICE: libc::c_int = 19;
 
 impl HashGate {
     /// A pool of `slots` hashing threads.
@@ -172,13 +173,17 @@ impl HashGate {
     }
 }
 
-/// Lowers the calling thread's CPU priority (Linux applies nice per thread).
+/// Moves the calling thread to SCHED_IDLE (Linux applies policies per thread), or where
+/// that is refused, to the lowest nice value.
 fn lower_priority() {
-    // SAFETY: gettid and setpriority have no memory-safety preconditions; raising one's own
-    // niceness needs no privilege.
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: sched_setscheduler and setpriority only read `param`; pid/tid 0 and gettid
+    // name the calling thread, and lowering one's own priority needs no privilege.
     unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASH_NICE);
+        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, FALLBACK_NICE);
+        }
     }
 }
 
@@ -214,6 +219,16 @@ mod tests {
         assert!(!verify_token("abcde-12345-f0a1b-c2d3e", &stored, 1000));
         let imported = hash("ABCDE", 1000).unwrap();
         assert!(verify_token("ABCDE", &imported, 1000));
+    }
+
+    #[test]
+    fn gate_threads_yield_to_every_other_thread() {
+        let gate = HashGate::new(1);
+        // SAFETY: sched_getscheduler only reads the calling thread's policy.
+        let policy = gate.run(|| unsafe { libc::sched_getscheduler(0) });
+        assert_eq!(policy, libc::SCHED_IDLE);
+        // SAFETY: as above, for the test's own thread.
+        assert_ne!(unsafe { libc::sched_getscheduler(0) }, libc::SCHED_IDLE);
     }
 
     #[test]
