@@ -2,12 +2,14 @@
 # Mail benchmark (issue 5): a request that queues an alert mail must not wait on SMTP.
 # The SMTP server answers every command after 2 s (bench/slow_smtp_sink.py); the
 # responder's background worker keeps delivering while wrk measures.
-# Compares p50 of the alerting request against a baseline request in the same run.
+# Compares p50 of the alerting request against a baseline request in the same run,
+# alternating the two ROUNDS times (default 3) and comparing medians.
 # Target: within 10% of the baseline.
 #
 # MODE=alertemail (default): `alertemail` vs `ping`.
-# MODE=login: `login` of an ALERT_ON_ACCESS user vs a NORMAL user (needs the login action
-#             and `user add --status`; see login_setup below).
+# MODE=login: `login` of an ALERT_ON_ACCESS user vs a NORMAL user (the issue's figure).
+#             Passwords use 1,000 PBKDF2 rounds so the comparison is about the mail path,
+#             not hashing.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 MODE=${MODE:-alertemail}
@@ -35,7 +37,6 @@ case "$MODE" in
         base_body="key=$key&action=ping"
         ;;
     login)
-        # Adjust the flags here if the merged `user add` spells them differently.
         printf 'benchpass\n' | "$BENCH_BIN" user add alertuser --name Alert --email a@example.org --password-stdin >/dev/null
         printf 'benchpass\n' | "$BENCH_BIN" user add normaluser --name Normal --email n@example.org --password-stdin >/dev/null
         "$BENCH_BIN" user status alertuser ALERT_ON_ACCESS >/dev/null
@@ -53,10 +54,21 @@ bench_post_script "$BENCH_DIR/alert.lua" "$alert_body"
 bench_post_script "$BENCH_DIR/base.lua" "$base_body"
 
 printf "%-34s %10s %9s %9s %7s\n" "request ($MODE mode)" "req/s" "p50 ms" "p99 ms" "non2xx"
-read -r b_rps b_p50 b_p99 b_bad < <(bench_wrk "$url" "$BENCH_DIR/base.lua")
-printf "%-34s %10s %9s %9s %7s\n" "baseline" "$b_rps" "$b_p50" "$b_p99" "$b_bad"
-read -r a_rps a_p50 a_p99 a_bad < <(bench_wrk "$url" "$BENCH_DIR/alert.lua")
-printf "%-34s %10s %9s %9s %7s\n" "queues an alert (SMTP 2 s/reply)" "$a_rps" "$a_p50" "$a_p99" "$a_bad"
-python3 -c "print(f'p50 alert/baseline: {$a_p50/$b_p50*100:.1f}%  (target <= 110%)')"
+# Alternated (baseline, alert, baseline, alert...) so that neither side gets the quieter
+# moments of a shared machine or the smaller database; medians of p50 compared.
+base_p50s=(); alert_p50s=()
+for round in $(seq "${ROUNDS:-3}"); do
+    read -r b_rps b_p50 b_p99 b_bad < <(bench_wrk "$url" "$BENCH_DIR/base.lua")
+    printf "%-34s %10s %9s %9s %7s\n" "baseline" "$b_rps" "$b_p50" "$b_p99" "$b_bad"
+    read -r a_rps a_p50 a_p99 a_bad < <(bench_wrk "$url" "$BENCH_DIR/alert.lua")
+    printf "%-34s %10s %9s %9s %7s\n" "queues an alert (SMTP 2 s/reply)" "$a_rps" "$a_p50" "$a_p99" "$a_bad"
+    base_p50s+=("$b_p50"); alert_p50s+=("$a_p50")
+done
+python3 - "${base_p50s[*]}" "${alert_p50s[*]}" <<'PY'
+import statistics, sys
+base = statistics.median(map(float, sys.argv[1].split()))
+alert = statistics.median(map(float, sys.argv[2].split()))
+print(f"p50 median: baseline {base:.3f} ms, alert {alert:.3f} ms -> {alert / base * 100:.1f}%  (target <= 110%)")
+PY
 queued=$("$BENCH_BIN" mail list --limit 100000000 | tail -n +2 | wc -l)
 echo "messages still queued at the end (delivery is 5 SMTP round trips x 2 s each): $queued"

@@ -230,7 +230,10 @@ mod tests {
                 || libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t)
                     == FALLBACK_NICE
         };
-        assert!(gate.run(lowered), "SCHED_IDLE, or nice 19 where that is refused");
+        assert!(
+            gate.run(lowered),
+            "SCHED_IDLE, or nice 19 where that is refused"
+        );
         assert!(!lowered(), "the caller's own thread keeps its priority");
     }
 

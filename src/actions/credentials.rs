@@ -1,6 +1,7 @@
 //! `auth` and `login` (password checks with the original's acceptance rule, SPEC §4.1-4.3)
 //! and `addapppassword`, which creates the app passwords they accept.
 
+use rusqlite::Connection;
 use serde_json::json;
 
 use super::throttle::{Guard, Secret};
@@ -134,6 +135,18 @@ impl Attempt {
 
     /// Writes the audit row, the limiter count and any rehash in one transaction.
     fn record(&self, ctx: &Ctx, logtype: LogType, username: &str) -> Result<(), Failure> {
+        self.record_with(ctx, logtype, username, |_| Ok(()))
+    }
+
+    /// As `record`, with `also` written in the same transaction (the login alert mail), so
+    /// the event and what it causes are stored together or not at all.
+    fn record_with(
+        &self,
+        ctx: &Ctx,
+        logtype: LogType,
+        username: &str,
+        also: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<(), Failure> {
         let note = format!(
             "Username: {}, Key: {}",
             username.to_ascii_lowercase(),
@@ -145,7 +158,8 @@ impl Attempt {
             if let (Some(uid), Some((old, new))) = (uid, &self.rehash) {
                 accounts::replace_password(tx, uid, old, new)?;
             }
-            authlog::write(tx, logtype, uid, ctx.ip, &note)
+            authlog::write(tx, logtype, uid, ctx.ip, &note)?;
+            also(tx)
         })?;
         Ok(())
     }
@@ -175,12 +189,19 @@ fn login(ctx: &Ctx, args: &Args) -> Outcome {
         Some(NORMAL | ALERT_ON_ACCESS) => LogType::ApiLoginOk,
         _ => LogType::ApiLoginFailed,
     };
-    attempt.record(ctx, logtype, args.str("username").unwrap_or_default())?;
-    if status == Some(ALERT_ON_ACCESS)
-        && let Some(account) = &attempt.account
-    {
-        queue_login_alert(ctx, &account.username)?;
-    }
+    let alerted = attempt
+        .account
+        .as_ref()
+        .filter(|_| status == Some(ALERT_ON_ACCESS));
+    attempt.record_with(
+        ctx,
+        logtype,
+        args.str("username").unwrap_or_default(),
+        |tx| match alerted {
+            Some(account) => queue_login_alert(tx, ctx, &account.username),
+            None => Ok(()),
+        },
+    )?;
     Ok(match status {
         None => json!({"status": "ERROR", "msg": LOGIN_INCORRECT}),
         Some(NORMAL) => json!({"status": "OK"}),
@@ -191,18 +212,15 @@ fn login(ctx: &Ctx, args: &Args) -> Outcome {
 
 /// Queues the admin alert for a login of an ALERT_ON_ACCESS account (appname = site title).
 /// Like the original, an unusable configured address does not fail the login; it is logged.
-fn queue_login_alert(ctx: &Ctx, username: &str) -> Result<(), Failure> {
+fn queue_login_alert(conn: &Connection, ctx: &Ctx, username: &str) -> rusqlite::Result<()> {
     let app = ctx.app;
-    match app
-        .db
-        .write(|tx| alert::queue_alert(tx, app, username, &app.config.site_title, ctx.ip))
-    {
+    match alert::queue_alert(conn, app, username, &app.config.site_title, ctx.ip) {
         Ok(_) => Ok(()),
         Err(AlertError::Unusable(why)) => {
             crate::log::warn(&format!("login alert for {username} not queued: {why}"));
             Ok(())
         }
-        Err(AlertError::Store(e)) => Err(Failure::Store(e)),
+        Err(AlertError::Store(e)) => Err(e),
     }
 }
 
