@@ -33,6 +33,11 @@ const POOL_KEEP: usize = 16;
 pub struct Db {
     path: PathBuf,
     pool: Mutex<Vec<Connection>>,
+    /// Taken for the length of each `write`: this process's writers queue here in order
+    /// instead of in SQLite's busy handler, whose sleeps (1, 2, 5, 10... ms) would otherwise
+    /// become the latency tail of every write-heavy action under load. Other processes
+    /// (CGI, the admin CLI) still meet the busy timeout.
+    write_turn: Mutex<()>,
 }
 
 impl Db {
@@ -49,6 +54,7 @@ impl Db {
         Ok(Db {
             path: path.to_path_buf(),
             pool: Mutex::new(vec![conn]),
+            write_turn: Mutex::new(()),
         })
     }
 
@@ -67,10 +73,12 @@ impl Db {
 
     /// Runs `f` inside one IMMEDIATE transaction, committed when `f` returns `Ok`.
     /// The closure's own error type lets callers abort with a domain error and roll back.
+    /// `f` must not call `write` again (this process's writers take turns).
     pub fn write<T, E: From<rusqlite::Error>>(
         &self,
         f: impl FnOnce(&Transaction) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
+        let _turn = self.write_turn.lock().unwrap_or_else(|p| p.into_inner());
         let mut conn = self.take()?;
         let out = (|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
