@@ -3,7 +3,6 @@
 //! pool; accept errors such as EMFILE are logged and retried; SIGTERM/SIGINT stop accepting
 //! and let in-flight requests finish within the grace period, then the process exits 0.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -302,16 +301,12 @@ where
         let app = app.clone();
         let done = request
             .process(|request| async move {
-                let params: HashMap<String, Vec<u8>> = request
-                    .params_iter()
-                    .map(|it| {
-                        it.map(|(k, v)| (k.to_ascii_uppercase(), v.to_vec()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
                 let mut body = Vec::new();
                 let _ = request.get_stdin().read_to_end(&mut body);
-                let answer = answer(app, params, body).await;
+                // The crate keeps the parameters in its own case-insensitive map: read the
+                // few we need from there rather than copying all of them.
+                let req = Request::from_params(|n| request.get_param(n).map(Vec::as_slice), body);
+                let answer = answer(app, req).await;
                 let _ = request.get_stdout().write(&answer).await;
                 RequestResult::Complete(0)
             })
@@ -325,9 +320,8 @@ where
 
 /// Runs the pipeline inline when the action is light, else on the bounded blocking pool
 /// (password hashing), and serialises its answer.
-async fn answer(app: Arc<App>, params: HashMap<String, Vec<u8>>, body: Vec<u8>) -> Vec<u8> {
+async fn answer(app: Arc<App>, req: Request) -> Vec<u8> {
     let started = Instant::now();
-    let req = Request::from_params(|n| params.get(n).map(Vec::as_slice), body);
     let response = match api::handle_at(&app, &req, Placement::Inline) {
         Some(response) => response,
         None => {
