@@ -2,8 +2,9 @@
 --
 -- Table and column names are those of the original AccountHub MySQL schema, so existing
 -- tooling and SQL habits carry over. Additions for accounthub are marked "accounthub:".
--- Applied by the binary on first open of an empty file; later changes go through the
--- PRAGMA user_version migrations in src/store/schema.rs. All times are UTC text
+-- Applied as a whole on first open of an empty file (it is always the latest version);
+-- older files are brought up to date by the PRAGMA user_version migrations in
+-- src/store/schema.rs. All times are UTC text
 -- 'YYYY-MM-DD HH:MM:SS' unless a column says it holds Unix seconds.
 
 CREATE TABLE acctstatus (
@@ -69,6 +70,7 @@ CREATE TABLE managers (
 );
 CREATE INDEX managers_employee ON managers (employeeid);
 
+-- begin: usersearch index (also run alone by the version 2 migration)
 -- accounthub: substring index for usersearch (src/store/search.rs). Trigrams of the user
 -- name and real name of live (not deleted) accounts, case-folded, contentless, in two parts:
 -- * accounts_search: rowid = the account's rank in (realname, uid) order at the last reindex
@@ -116,6 +118,7 @@ AFTER UPDATE OF uid, username, realname, deleted ON accounts BEGIN
     SELECT new.uid, new.username, new.realname WHERE new.deleted = 0;
     INSERT INTO search_recent (uid) SELECT new.uid WHERE new.deleted = 0;
 END;
+-- end: usersearch index
 
 CREATE TABLE logtypes (
     logtype  INTEGER PRIMARY KEY,

@@ -1,18 +1,22 @@
 //! Schema creation and `PRAGMA user_version` migrations, applied on every open.
 //!
-//! Version 1 is `schema.sql` at the repository root. A later change appends a step to
-//! `MIGRATIONS`; a database is never recreated.
+//! `schema.sql` at the repository root is always the latest version and creates an empty
+//! file in one go. A file written by an older version runs the steps of `MIGRATIONS` from
+//! its version on; a database is never recreated.
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
-use super::Result;
+use super::{Result, search};
 use crate::secrets;
 
-/// The full schema of version 1.
+/// The full, current schema.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
-/// Steps from version N to N+1, for N = 1, 2, ...; empty until the first schema change.
-const MIGRATIONS: &[&str] = &[];
+/// A step from version N to N+1 (index N - 1).
+type Step = fn(&Transaction) -> Result<()>;
+
+/// Steps from version N to N+1, for N = 1, 2, ...
+const MIGRATIONS: &[Step] = &[ranked_search];
 
 /// Version this binary writes and expects.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
@@ -26,9 +30,10 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version == 0 {
             tx.execute_batch(SCHEMA_SQL)?;
-        }
-        for step in MIGRATIONS.iter().skip((version.max(1) - 1) as usize) {
-            tx.execute_batch(step)?;
+        } else {
+            for step in MIGRATIONS.iter().skip((version - 1).max(0) as usize) {
+                step(&tx)?;
+            }
         }
         if version < SCHEMA_VERSION {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -36,6 +41,36 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     hash_plaintext_keys(conn)
+}
+
+/// Version 2: usersearch reads a name-ranked index instead of walking a name index. The
+/// version 1 index and its triggers are replaced by schema.sql's "usersearch index"
+/// section, then filled from the accounts.
+fn ranked_search(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "DROP TRIGGER IF EXISTS accounts_search_insert;
+         DROP TRIGGER IF EXISTS accounts_search_delete;
+         DROP TRIGGER IF EXISTS accounts_search_update;
+         DROP TABLE IF EXISTS accounts_search;
+         DROP INDEX IF EXISTS accounts_by_name;",
+    )?;
+    tx.execute_batch(section(SCHEMA_SQL, "usersearch index"))?;
+    search::reindex(tx)
+}
+
+/// The lines of `sql` after the line `-- begin: NAME...` and before `-- end: NAME`; empty
+/// if the markers are missing (the unit tests check they are not).
+fn section<'a>(sql: &'a str, name: &str) -> &'a str {
+    let begin = format!("-- begin: {name}");
+    let end = format!("-- end: {name}");
+    let Some(marker) = sql.find(&begin) else {
+        return "";
+    };
+    let start = sql[marker..]
+        .find('\n')
+        .map_or(sql.len(), |i| marker + i + 1);
+    let stop = sql[start..].find(&end).map_or(start, |i| start + i);
+    &sql[start..stop]
 }
 
 /// Keys inserted by hand or imported from an original database arrive in plaintext
@@ -83,6 +118,63 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    /// A version 1 file: today's tables with version 1's usersearch index in place.
+    fn version_1_file() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER accounts_search_insert; DROP TRIGGER accounts_search_delete;
+             DROP TRIGGER accounts_search_update; DROP TABLE accounts_search;
+             DROP TABLE search_rank; DROP TABLE accounts_search_recent; DROP TABLE search_recent;
+             CREATE INDEX accounts_by_name ON accounts (realname, uid) WHERE deleted = 0;
+             CREATE VIRTUAL TABLE accounts_search USING fts5 (username, realname,
+                 tokenize = 'trigram case_sensitive 0', content = '', contentless_delete = 1);
+             CREATE TRIGGER accounts_search_insert AFTER INSERT ON accounts WHEN new.deleted = 0
+             BEGIN
+                 INSERT INTO accounts_search (rowid, username, realname)
+                 VALUES (new.uid, new.username, new.realname);
+             END;
+             INSERT INTO accounts (username, realname) VALUES ('zed', 'Zed Martin'),
+                 ('amy', 'Amy Marsh'), ('bob', 'Bob Stone');
+             UPDATE accounts SET deleted = 1 WHERE username = 'bob';
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn version_1_file_gets_the_ranked_search_index() {
+        let mut conn = version_1_file();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2);
+        let names = |c: &Connection, q: &str| -> Vec<String> {
+            search::users(c, q)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.username)
+                .collect()
+        };
+        assert_eq!(names(&conn, "mar"), ["amy", "zed"]);
+        let ranked: i64 = conn
+            .query_row("SELECT count(*) FROM search_rank", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ranked, 2, "live accounts are in the ranked part at once");
+        // The new triggers are in place.
+        conn.execute(
+            "INSERT INTO accounts (username, realname) VALUES ('al', 'Al Marx')",
+            [],
+        )
+        .unwrap();
+        conn.execute("UPDATE accounts SET deleted = 1 WHERE username = 'zed'", [])
+            .unwrap();
+        assert_eq!(names(&conn, "mar"), ["al", "amy"]);
+        assert!(section(SCHEMA_SQL, "usersearch index").contains("CREATE TABLE search_rank"));
     }
 
     #[test]
