@@ -56,9 +56,5 @@ for round in $(seq "${ROUNDS_LAT:-3}"); do
     echo "userinfo during auth storm ($storm_rps auth/s): $s_rps req/s, p50 $s_p50 ms, p99 $s_p99 ms, non2xx $s_bad"
     idle_p99s+=("$i_p99"); storm_p99s+=("$s_p99")
 done
-python3 - "${idle_p99s[*]}" "${storm_p99s[*]}" <<'PY'
-import statistics, sys
-idle = statistics.median(map(float, sys.argv[1].split()))
-storm = statistics.median(map(float, sys.argv[2].split()))
-print(f"userinfo p99 median: idle {idle:.2f} ms, storm {storm:.2f} ms -> {storm / idle:.2f}x  (target <= 2x)")
-PY
+idle=$(bench_median "${idle_p99s[*]}"); storm=$(bench_median "${storm_p99s[*]}")
+python3 -c "print(f'userinfo p99 median: idle {$idle:.2f} ms, storm {$storm:.2f} ms -> {$storm / $idle:.2f}x  (target <= 2x)')"

@@ -144,6 +144,11 @@ print(f"{rps:.0f} {p50:.3f} {p99:.3f} {bad.group(1) if bad else 0}")
 PY
 }
 
+# Median of the numbers in $1 (space-separated); for comparing alternated rounds.
+bench_median() {
+    python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1].split())))' "$1"
+}
+
 # Resident set size of process $1 in MB.
 bench_rss_mb() {
     awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"

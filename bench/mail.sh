@@ -64,11 +64,7 @@ for round in $(seq "${ROUNDS:-3}"); do
     printf "%-34s %10s %9s %9s %7s\n" "queues an alert (SMTP 2 s/reply)" "$a_rps" "$a_p50" "$a_p99" "$a_bad"
     base_p50s+=("$b_p50"); alert_p50s+=("$a_p50")
 done
-python3 - "${base_p50s[*]}" "${alert_p50s[*]}" <<'PY'
-import statistics, sys
-base = statistics.median(map(float, sys.argv[1].split()))
-alert = statistics.median(map(float, sys.argv[2].split()))
-print(f"p50 median: baseline {base:.3f} ms, alert {alert:.3f} ms -> {alert / base * 100:.1f}%  (target <= 110%)")
-PY
+base=$(bench_median "${base_p50s[*]}"); alert=$(bench_median "${alert_p50s[*]}")
+python3 -c "print(f'p50 median: baseline {$base:.3f} ms, alert {$alert:.3f} ms -> {$alert / $base * 100:.1f}%  (target <= 110%)')"
 queued=$("$BENCH_BIN" mail list --limit 100000000 | tail -n +2 | wc -l)
 echo "messages still queued at the end (delivery is 5 SMTP round trips x 2 s each): $queued"
