@@ -1,0 +1,132 @@
+//! One FastCGI connection over a byte stream: reads with the idle, header and body
+//! deadlines, hands out complete requests, and writes each answer in one write.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{Instant, timeout_at};
+
+use super::decoder::{Decoder, Incoming, Limits, Phase};
+use super::record::push_response;
+use super::slots::Slot;
+
+/// Bytes read at once; a typical request head from nginx fits in one read.
+const READ_BUF: usize = 8 * 1024;
+/// An answer buffer larger than this is not kept for the next request.
+const KEEP_OUT: usize = 64 * 1024;
+
+/// How long a connection may take for each part of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Waiting for a request to begin (new connection, or between kept-alive requests);
+    /// also the longest wait for the peer to take an answer.
+    pub idle: Duration,
+    /// From the first byte of a request to the end of its parameters.
+    pub header: Duration,
+    /// From the end of the parameters to the end of stdin.
+    pub body: Duration,
+}
+
+/// A FastCGI connection and its buffers.
+pub struct Conn<S> {
+    stream: S,
+    decoder: Decoder,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    out: Vec<u8>,
+    timeouts: Timeouts,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    /// Wraps an accepted stream.
+    pub fn new(stream: S, limits: Limits, timeouts: Timeouts) -> Conn<S> {
+        Conn {
+            stream,
+            decoder: Decoder::new(limits),
+            buf: vec![0; READ_BUF].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            out: Vec::new(),
+            timeouts,
+        }
+    }
+
+    /// The next complete request, or None when the connection is over: the peer closed,
+    /// a deadline passed, the slot was evicted while idle, or the stream is not FastCGI.
+    /// The slot is idle while waiting and busy from the first byte of a request.
+    pub async fn next_request(&mut self, slot: &Slot) -> Option<Incoming> {
+        slot.set_idle();
+        let mut phase = Phase::Idle;
+        let mut deadline = Instant::now() + self.timeouts.idle;
+        loop {
+            if self.start < self.end {
+                let (used, ready) = self.decoder.feed(&self.buf[self.start..self.end]).ok()?;
+                self.start += used;
+                if !self.decoder.output().is_empty() {
+                    let written = timeout_at(
+                        Instant::now() + self.timeouts.idle,
+                        self.stream.write_all(self.decoder.output()),
+                    )
+                    .await;
+                    if !matches!(written, Ok(Ok(()))) {
+                        return None;
+                    }
+                    self.decoder.clear_output();
+                }
+                if ready.is_some() {
+                    return ready;
+                }
+                if self.decoder.wants_close() {
+                    return None;
+                }
+            }
+            let now = self.decoder.phase();
+            if now != phase {
+                deadline = match now {
+                    Phase::Idle => {
+                        slot.set_idle();
+                        Instant::now() + self.timeouts.idle
+                    }
+                    Phase::Head => Instant::now() + self.timeouts.header,
+                    Phase::Body => Instant::now() + self.timeouts.body,
+                };
+                phase = now;
+            }
+            self.start = 0;
+            self.end = 0;
+            let read = self.stream.read(&mut self.buf);
+            let n = if phase == Phase::Idle {
+                tokio::select! {
+                    read = timeout_at(deadline, read) => read,
+                    () = slot.evicted() => return None,
+                }
+            } else {
+                timeout_at(deadline, read).await
+            };
+            match n {
+                Ok(Ok(n)) if n > 0 => self.end = n,
+                _ => return None,
+            }
+            if phase == Phase::Idle && !slot.set_busy() {
+                return None;
+            }
+        }
+    }
+
+    /// Writes the answer to request `id` (the CGI response bytes) in one write: STDOUT
+    /// records, the end of STDOUT and END_REQUEST. False if the connection is over.
+    pub async fn respond(&mut self, id: u16, keep_conn: bool, stdout: &[u8]) -> bool {
+        self.out.clear();
+        push_response(&mut self.out, id, stdout);
+        let written = timeout_at(
+            Instant::now() + self.timeouts.idle,
+            self.stream.write_all(&self.out),
+        )
+        .await;
+        if self.out.capacity() > KEEP_OUT {
+            self.out = Vec::new();
+        }
+        keep_conn && matches!(written, Ok(Ok(())))
+    }
+}
