@@ -57,10 +57,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// The slot is idle while waiting and busy from the first byte of a request.
     pub async fn next_request(&mut self, slot: &Slot) -> Option<Incoming> {
         slot.set_idle();
+        let mut busy = false;
         let mut phase = Phase::Idle;
         let mut deadline = Instant::now() + self.timeouts.idle;
         loop {
             if self.start < self.end {
+                // Bytes to decode (read now or left after the previous request) begin a
+                // request: an evicted slot must not start one.
+                if !busy && !slot.set_busy() {
+                    return None;
+                }
+                busy = true;
                 let (used, ready) = self.decoder.feed(&self.buf[self.start..self.end]).ok()?;
                 self.start += used;
                 if !self.decoder.output().is_empty() {
@@ -82,34 +89,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 }
             }
             let now = self.decoder.phase();
+            if now == Phase::Idle && busy {
+                slot.set_idle();
+                busy = false;
+            }
             if now != phase {
-                deadline = match now {
-                    Phase::Idle => {
-                        slot.set_idle();
-                        Instant::now() + self.timeouts.idle
-                    }
-                    Phase::Head => Instant::now() + self.timeouts.header,
-                    Phase::Body => Instant::now() + self.timeouts.body,
+                let limit = match now {
+                    Phase::Idle => self.timeouts.idle,
+                    Phase::Head => self.timeouts.header,
+                    Phase::Body => self.timeouts.body,
                 };
+                deadline = Instant::now() + limit;
                 phase = now;
             }
             self.start = 0;
             self.end = 0;
             let read = self.stream.read(&mut self.buf);
-            let n = if phase == Phase::Idle {
+            let n = if busy {
+                timeout_at(deadline, read).await
+            } else {
                 tokio::select! {
                     read = timeout_at(deadline, read) => read,
                     () = slot.evicted() => return None,
                 }
-            } else {
-                timeout_at(deadline, read).await
             };
             match n {
                 Ok(Ok(n)) if n > 0 => self.end = n,
                 _ => return None,
-            }
-            if phase == Phase::Idle && !slot.set_busy() {
-                return None;
             }
         }
     }

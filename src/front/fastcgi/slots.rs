@@ -155,10 +155,17 @@ impl Slot {
         (millis << 2) | IDLE
     }
 
-    /// Between requests: the connection may be evicted from now on.
+    /// Between requests: the connection may be evicted from now on (an evicted slot
+    /// stays evicted).
     pub fn set_idle(&self) {
-        let before = self.state().word.swap(self.idle_word(), Ordering::SeqCst);
-        if before & 3 == BUSY {
+        let idle = self.idle_word();
+        let before = self
+            .state()
+            .word
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
+                (w & 3 != EVICTED).then_some(idle)
+            });
+        if before.is_ok_and(|w| w & 3 == BUSY) {
             self.slots.left_busy();
         }
         if self.slots.claim_waiting.load(Ordering::SeqCst) {
@@ -299,6 +306,7 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), a.evicted())
             .await
             .expect("idle slot evicted");
+        a.set_idle();
         assert!(!a.set_busy(), "an evicted slot cannot start a request");
         let index = a.index;
         drop(a);
