@@ -98,6 +98,13 @@ fn no_panic_logged(s: &Service) {
     assert!(!log.contains("panicked"), "{log}");
 }
 
+/// The responder is still running, answers, and logged no panic.
+fn survived(s: &Service, pid: u32) {
+    assert!(alive(pid));
+    ping_answers(s);
+    no_panic_logged(s);
+}
+
 fn pair(name: &[u8], value_len: u32, value: &[u8]) -> Vec<u8> {
     let mut out = vec![u8::try_from(name.len()).unwrap()];
     out.extend_from_slice(&(value_len | 0x8000_0000).to_be_bytes());
@@ -126,9 +133,7 @@ fn a_pair_declaring_two_gib_is_refused_without_allocating_it() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.starts_with("Status: 400 Bad Request"), "{text}");
     assert!(text.ends_with("400 Bad request: malformed FastCGI parameters"));
-    assert!(alive(pid));
-    ping_answers(&s);
-    no_panic_logged(&s);
+    survived(&s, pid);
 }
 
 #[test]
@@ -144,9 +149,7 @@ fn begin_request_with_zero_or_one_content_bytes_is_answered_not_a_panic() {
         // Without FCGI_KEEP_CONN the responder then closes the connection.
         assert_eq!(c.read(&mut [0u8; 8]).unwrap(), 0);
     }
-    assert!(alive(pid));
-    ping_answers(&s);
-    no_panic_logged(&s);
+    survived(&s, pid);
 }
 
 #[test]

@@ -136,3 +136,76 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         keep_conn && matches!(written, Ok(Ok(())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::front::fastcgi::params::push_pair;
+    use crate::front::fastcgi::record::{BEGIN_REQUEST, PARAMS, STDIN, push_record};
+    use crate::front::fastcgi::slots::Slots;
+
+    const LIMITS: Limits = Limits {
+        params: 4096,
+        stdin: 4096,
+        connections: 4,
+    };
+    const QUICK: Timeouts = Timeouts {
+        idle: Duration::from_millis(300),
+        header: Duration::from_millis(300),
+        body: Duration::from_millis(300),
+    };
+
+    fn head(id: u16) -> Vec<u8> {
+        let mut params = Vec::new();
+        push_pair(&mut params, b"REQUEST_METHOD", b"GET");
+        let mut out = Vec::new();
+        push_record(&mut out, BEGIN_REQUEST, id, &[0, 1, 1, 0, 0, 0, 0, 0]);
+        push_record(&mut out, PARAMS, id, &params);
+        push_record(&mut out, PARAMS, id, &[]);
+        out
+    }
+
+    fn request(id: u16) -> Vec<u8> {
+        let mut out = head(id);
+        push_record(&mut out, STDIN, id, &[]);
+        out
+    }
+
+    #[tokio::test]
+    async fn pipelined_requests_are_busy_and_answered_in_one_write_each() {
+        let slots = Slots::new(4);
+        let slot = slots.claim().await;
+        let (ours, mut peer) = tokio::io::duplex(1 << 16);
+        let mut conn = Conn::new(ours, LIMITS, QUICK);
+        let mut both = request(1);
+        both.extend(request(2));
+        peer.write_all(&both).await.unwrap();
+        let first = conn.next_request(&slot).await.unwrap();
+        assert_eq!((first.id, slots.busy()), (1, 1));
+        assert!(conn.respond(1, true, b"Status: 200 OK\r\n\r\n").await);
+        // The second request was read with the first: it still counts as busy.
+        let second = conn.next_request(&slot).await.unwrap();
+        assert_eq!((second.id, slots.busy()), (2, 1));
+        assert!(!conn.respond(2, false, b"x").await, "no keep-conn: close");
+        let mut answer = vec![0u8; 1024];
+        let n = peer.read(&mut answer).await.unwrap();
+        // STDOUT (8 + 18), empty STDOUT (8), END_REQUEST (16), twice (the second 8 + 1).
+        assert_eq!(n, (8 + 18 + 8 + 16) + (8 + 1 + 8 + 16));
+    }
+
+    #[tokio::test]
+    async fn a_stalled_body_or_idle_connection_is_closed_at_its_deadline() {
+        let slots = Slots::new(4);
+        for stalled in [head(1), Vec::new()] {
+            let slot = slots.claim().await;
+            let (ours, mut peer) = tokio::io::duplex(1 << 16);
+            let mut conn = Conn::new(ours, LIMITS, QUICK);
+            peer.write_all(&stalled).await.unwrap();
+            let started = std::time::Instant::now();
+            assert!(conn.next_request(&slot).await.is_none());
+            assert!(started.elapsed() >= Duration::from_millis(250));
+            drop(slot);
+            assert_eq!(slots.busy(), 0);
+        }
+    }
+}
