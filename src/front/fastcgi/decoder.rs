@@ -231,7 +231,8 @@ impl Decoder {
             }
             (Active::Stdin { id, body, len, .. }, STDIN) if *id == header.id => {
                 *len = len.saturating_add(data.len() as u64);
-                if !push_bounded(body, data, self.limits.stdin) {
+                // Once past the limit nothing more is kept, however small the next piece.
+                if *len > self.limits.stdin as u64 || !push_bounded(body, data, self.limits.stdin) {
                     *body = Vec::new();
                 }
             }

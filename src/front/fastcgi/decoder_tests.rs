@@ -93,6 +93,9 @@ fn drive(d: &mut Decoder, stream: &[u8], pieces: &[usize]) -> (Vec<Incoming>, Ve
             match ready {
                 Some(incoming) => {
                     assert!(incoming.body.len() <= LIMITS.stdin);
+                    if incoming.body_dropped() {
+                        assert!(incoming.body.is_empty(), "a dropped body keeps nothing");
+                    }
                     done.push(incoming);
                 }
                 None => break,
@@ -333,12 +336,14 @@ fn stdin_over_the_limit_is_counted_not_kept() {
     for _ in 0..5 {
         stream.extend(rec(STDIN, 1, &[b'x'; 1000]));
     }
+    // A small piece after the limit is not kept either.
+    stream.extend(rec(STDIN, 1, &[b'y'; 10]));
     stream.extend(rec(STDIN, 1, &[]));
     let mut d = Decoder::new(LIMITS);
     let (done, _, _) = drive(&mut d, &stream, &[333]);
     assert_eq!(done.len(), 1);
     assert!(done[0].body_dropped());
-    assert_eq!((done[0].body.len(), done[0].stdin_len), (0, 5000));
+    assert_eq!((done[0].body.len(), done[0].stdin_len), (0, 5010));
     assert!(done[0].params.is_ok());
 }
 
