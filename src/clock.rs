@@ -17,6 +17,13 @@ pub fn utc_now_text() -> String {
     Utc::now().format(FORMAT).to_string()
 }
 
+/// The stored (UTC) text of the time `secs` seconds from now: expiry times.
+pub fn utc_text_after(secs: i64) -> String {
+    (Utc::now() + chrono::Duration::seconds(secs))
+        .format(FORMAT)
+        .to_string()
+}
+
 /// Shows a stored UTC time in the display zone; unparseable input is shown unchanged.
 pub fn utc_text_to_local(stored: &str, tz: Tz) -> String {
     match NaiveDateTime::parse_from_str(stored, FORMAT) {

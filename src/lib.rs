@@ -4,6 +4,7 @@
 //! `front` (FastCGI / CGI / `call` faces) → `request::Request` → `routing` (URL forms,
 //! parameter precedence) → `api` (key check, dispatch table, argument rules) →
 //! `actions` (one module per action family) → `store` (all SQL) → one SQLite file.
+//! `mobile` is the mobile app's API beside `api`, over the same actions and store.
 
 pub mod actions;
 pub mod admin;
@@ -15,6 +16,7 @@ pub mod front;
 pub mod log;
 pub mod maian;
 pub mod mail;
+pub mod mobile;
 pub mod password;
 pub mod request;
 pub mod response;

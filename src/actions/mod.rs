@@ -2,6 +2,7 @@
 //! dispatch table (`api::dispatch::TABLE`).
 
 pub mod basic;
+pub mod codes;
 pub mod credentials;
 pub mod directory;
 pub mod mail;

@@ -12,6 +12,9 @@ pub enum Caller {
     Key(StoredKey),
     /// The local `call` face: trusted like a FULL key.
     Admin,
+    /// The mobile API, acting for the one user whose sync code it checked; holds the
+    /// censored sync code for audit rows.
+    Mobile(String),
 }
 
 impl Caller {
@@ -20,6 +23,7 @@ impl Caller {
         match self {
             Caller::Key(key) => &key.censored,
             Caller::Admin => "admin-cli",
+            Caller::Mobile(code) => code,
         }
     }
 }

@@ -47,6 +47,10 @@ pub fn handle_at(app: &App, req: &Request, placement: Placement) -> Option<Respo
     if req.method == "OPTIONS" {
         return Some(Response::preflight());
     }
+    if crate::mobile::claims(req) {
+        // Mobile password checks hash: always the blocking pool.
+        return (placement == Placement::MayBlock).then(|| crate::mobile::handle(app, req));
+    }
     if let Some(call) = crate::maian::claim(app, req) {
         // Maian batches hash many passwords: always the blocking pool.
         return (placement == Placement::MayBlock).then(|| crate::maian::answer(app, req, call));
@@ -202,7 +206,7 @@ pub(crate) fn authenticate(
 }
 
 /// A parameter as text: strings as they are, numbers as digits, anything else blank.
-fn text_param(params: &Params, name: &str) -> String {
+pub(crate) fn text_param(params: &Params, name: &str) -> String {
     match params.get(name) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),

@@ -9,6 +9,7 @@ pub mod authlog;
 pub mod directory;
 pub mod mobile_codes;
 pub mod notifications;
+pub mod onetimekeys;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
