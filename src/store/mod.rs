@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
 pub mod search;
+pub mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, TryLockError};
