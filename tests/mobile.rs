@@ -70,6 +70,14 @@ fn audit_count(s: &Service, logtype: i64) -> i64 {
         .unwrap()
 }
 
+/// A service with the options, and user `ann` (password `pw-ann`) with a sync code.
+fn with_ann(opts: Options) -> (Service, String) {
+    let s = Service::start_with(opts);
+    s.add_user("ann", "Ann", "ann@example.org", "pw-ann");
+    let key = sync_code(&s, "ann");
+    (s, key)
+}
+
 fn gencode(s: &Service, user: &str, key: &str) -> String {
     let r = signed(s, user, key, "gencode", &[]);
     assert_eq!(r["status"], "OK", "{r}");
@@ -347,13 +355,11 @@ fn every_mobile_action_for_the_signed_in_user() {
 
 #[test]
 fn mobile_refusals_answer_json_with_the_original_codes() {
-    let s = Service::start_with(Options {
+    let (s, key) = with_ann(Options {
         extra_config: "[rate_limit]\ncredential_limit = 3\n".into(),
         top_config: "body_limit = 2000\n".into(),
         ..Options::default()
     });
-    s.add_user("ann", "Ann", "ann@example.org", "pw-ann");
-    let key = sync_code(&s, "ann");
 
     assert_eq!(
         mobile(&s, &[("action", "ping")]).json(),
@@ -482,12 +488,10 @@ fn mobile_refusals_answer_json_with_the_original_codes() {
 
 #[test]
 fn mobile_api_switched_off_keeps_only_ping() {
-    let s = Service::start_with(Options {
+    let (s, key) = with_ann(Options {
         top_config: "mobile_enabled = false\n".into(),
         ..Options::default()
     });
-    s.add_user("ann", "Ann", "ann@example.org", "pw-ann");
-    let key = sync_code(&s, "ann");
     assert_eq!(
         mobile(&s, &[("action", "ping")]).json(),
         json!({"status": "OK"})

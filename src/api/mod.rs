@@ -122,13 +122,21 @@ pub fn dispatch(app: &App, caller: &Caller, params: &Params, ip: &str) -> Respon
     let ctx = Ctx { app, caller, ip };
     match (action.run)(&ctx, &args) {
         Ok(body) => Response::json(200, &body),
-        Err(Failure::TooFast { retry_after }) => Response::too_fast(retry_after),
-        Err(Failure::Store(e)) => {
-            crate::log::error(&format!("action {name}: database error: {e}"));
+        Err(failure) => failure_response(&format!("action {name}"), failure),
+    }
+}
+
+/// The answer when an action could not run: 429 with Retry-After when throttled, else 503
+/// with the cause logged under `what`.
+pub(crate) fn failure_response(what: &str, failure: Failure) -> Response {
+    match failure {
+        Failure::TooFast { retry_after } => Response::too_fast(retry_after),
+        Failure::Store(e) => {
+            crate::log::error(&format!("{what}: database error: {e}"));
             Response::unavailable()
         }
-        Err(Failure::Internal(msg)) => {
-            crate::log::error(&format!("action {name}: {msg}"));
+        Failure::Internal(msg) => {
+            crate::log::error(&format!("{what}: {msg}"));
             Response::unavailable()
         }
     }

@@ -175,15 +175,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let response = match outcome {
         Ok(Some(body)) => Response::json(200, &body),
         Ok(None) => error(404, "The requested action is not available."),
-        Err(Failure::TooFast { retry_after }) => Response::too_fast(retry_after),
-        Err(Failure::Store(e)) => {
-            crate::log::error(&format!("mobile {action}: database error: {e}"));
-            Response::unavailable()
-        }
-        Err(Failure::Internal(msg)) => {
-            crate::log::error(&format!("mobile {action}: {msg}"));
-            Response::unavailable()
-        }
+        Err(failure) => api::failure_response(&format!("mobile {action}"), failure),
     };
     response.logged_as(Some(&format!("mobile/{action}")), Some(hint))
 }
