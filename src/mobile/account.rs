@@ -3,6 +3,7 @@
 //! checks take the account password only (no app passwords, no TOTP), go through the same
 //! per-(IP, user) limiter as `auth`, and are audited as mobile logins.
 
+use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use super::Call;
@@ -33,7 +34,7 @@ pub fn check_key(_: &Call) -> Outcome {
 
 /// `{"status":"OK","uid":N}` when `password` is the account password of a NORMAL account.
 pub fn check_password(call: &Call) -> Outcome {
-    Ok(match password_check(call)? {
+    Ok(match password_check(call, |_| Ok(()))? {
         Ok(()) => json!({"status": "OK", "uid": call.account.uid}),
         Err(msg) => raw_error(msg),
     })
@@ -42,7 +43,7 @@ pub fn check_password(call: &Call) -> Outcome {
 /// As `check_password`, answering the account's details (`realname`, unlike the API).
 pub fn user_info(call: &Call) -> Outcome {
     let a = call.account;
-    Ok(match password_check(call)? {
+    Ok(match password_check(call, |_| Ok(()))? {
         Ok(()) => json!({
             "status": "OK",
             "info": {"uid": a.uid, "username": a.username, "realname": a.realname, "email": a.email},
@@ -56,9 +57,13 @@ pub fn hasotp(call: &Call) -> Outcome {
     call.api("hastotp")
 }
 
-/// Checks the signed-in user's account password and audits the outcome; a correct password
-/// of an account that is not NORMAL gets the original's "problem with your account".
-pub fn password_check(call: &Call) -> Result<Result<(), &'static str>, Failure> {
+/// Checks the signed-in user's account password and audits the outcome, running `on_pass`
+/// in the same transaction when it passed; a correct password of an account that is not
+/// NORMAL gets the original's "problem with your account".
+fn password_check(
+    call: &Call,
+    on_pass: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+) -> Result<Result<(), &'static str>, Failure> {
     let username = &call.account.username;
     let attempt = credentials::check_password(
         call.ctx,
@@ -75,7 +80,10 @@ pub fn password_check(call: &Call) -> Result<Result<(), &'static str>, Failure> 
         Ok(()) => LogType::MobileLoginOk,
         Err(_) => LogType::MobileLoginFailed,
     };
-    attempt.record(call.ctx, logtype, username)?;
+    attempt.record_with(call.ctx, logtype, username, |tx| match verdict {
+        Ok(()) => on_pass(tx),
+        Err(_) => Ok(()),
+    })?;
     Ok(verdict)
 }
 
