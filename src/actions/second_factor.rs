@@ -4,13 +4,10 @@
 
 use serde_json::json;
 
-use super::credentials::{LOGIN_INCORRECT, UPPER_HEX};
+use super::credentials::LOGIN_INCORRECT;
 use super::subject::{self, Prefer};
 use super::throttle::{Guard, Secret};
-use crate::api::dispatch::{Action, Cost};
-use crate::api::keys::KeyType;
-use crate::api::validate::{Arg, Args, Kind};
-use crate::api::{Ctx, Failure, Outcome};
+use super::{Action, Arg, Args, Cost, Ctx, Failure, KeyType, Kind, Outcome};
 use crate::store::accounts::{self, Account};
 use crate::store::authlog::{self, LogType};
 use crate::store::mobile_codes;
@@ -173,5 +170,5 @@ pub(crate) fn check_sync_code(ctx: &Ctx, username: &str, code: &str) -> Result<S
 /// A new mobile sync code: 20 upper-case hex characters from the CSPRNG (the original's
 /// format, which its QR codes and apps expect).
 pub fn new_sync_code() -> String {
-    secrets::random_string(UPPER_HEX, 20)
+    secrets::random_string(secrets::UPPER_HEX, 20)
 }

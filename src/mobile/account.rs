@@ -4,13 +4,14 @@
 //! per-(IP, user) limiter as `auth`, and are audited as mobile logins.
 
 use rusqlite::Connection;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Call;
+use crate::actions::args::text_param;
 use crate::actions::credentials::{self, Accept, LOGIN_INCORRECT, NORMAL};
 use crate::actions::notifications::MAX_CHARS;
+use crate::actions::{Ctx, Failure, Outcome};
 use crate::actions::{raw_error, second_factor};
-use crate::api::{self, Ctx, Failure, Outcome};
 use crate::routing::Params;
 use crate::store::authlog::LogType;
 use crate::store::mobile_codes;
@@ -91,18 +92,18 @@ fn password_check(
 /// with the description `desc`. Refused for 2FA accounts (they pair by QR code), accounts
 /// that are not NORMAL, and accounts that already hold `MAX_SYNC_CODES` codes. An unknown
 /// user gets `Login incorrect.` like a wrong password, so names cannot be probed.
-pub fn generatesynccode(ctx: &Ctx, params: &Params) -> Result<Option<Value>, Failure> {
-    let username = api::text_param(params, "username");
-    let desc = api::text_param(params, "desc");
+pub fn generatesynccode(ctx: &Ctx, params: &Params) -> Outcome {
+    let username = text_param(params, "username");
+    let desc = text_param(params, "desc");
     if desc.chars().count() > MAX_CHARS {
-        return Ok(Some(raw_error(&format!(
+        return Ok(raw_error(&format!(
             "desc is longer than {MAX_CHARS} characters."
-        ))));
+        )));
     }
     let attempt = credentials::check_password(
         ctx,
         &username,
-        &api::text_param(params, "password"),
+        &text_param(params, "password"),
         Accept::AccountPassword,
     )?;
     let held = match attempt.account.as_ref().filter(|_| attempt.accepted) {
@@ -127,8 +128,8 @@ pub fn generatesynccode(ctx: &Ctx, params: &Params) -> Result<Option<Value>, Fai
         Ok((uid, code)) => mobile_codes::insert(tx, *uid, code, &desc).map(|_| ()),
         Err(_) => Ok(()),
     })?;
-    Ok(Some(match verdict {
+    Ok(match verdict {
         Ok((_, code)) => json!({"status": "OK", "code": code}),
         Err(msg) => raw_error(&msg),
-    }))
+    })
 }

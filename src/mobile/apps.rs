@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Call;
 use crate::actions::codes;
 use crate::actions::credentials::may_log_in;
-use crate::api::{Failure, Outcome};
+use crate::actions::{Failure, Outcome};
 
 /// The configured apps: the API's `listapps`.
 pub fn listapps(call: &Call) -> Outcome {

@@ -1,7 +1,8 @@
 //! The mobile API at `<prefix>/mobile/index.php` (and `<prefix>/mobile/`), which the
 //! BusinessMobile app talks to: no API key, but a user name and that user's sync code
-//! (`key`). This file is the face: which URLs it claims, parameters, the sync-code check,
-//! the action table and how outcomes become responses. The actions live beside it.
+//! (`key`). This file is the face: the cheap checks of `prepare`, the sync-code check, the
+//! action table and how outcomes become responses. The actions live beside it;
+//! `routing::route` decides which URLs are this face's.
 //!
 //! Every answer is JSON. Logical errors are HTTP 200 with `"status":"ERROR"` like the
 //! original; a missing user name or key is 401, an unknown action 404, a throttled client
@@ -13,13 +14,12 @@ mod notifications;
 
 use serde_json::{Value, json};
 
-use crate::actions::{resp_error, second_factor};
-use crate::api::validate::{self, ArgValue, Args};
-use crate::api::{self, Caller, Ctx, Failure, Outcome, dispatch};
+use crate::actions::args::{self, text_param};
+use crate::actions::{Args, Caller, Cost, Ctx, Failure, Outcome, resp_error, second_factor, table};
+use crate::api;
 use crate::app::App;
-use crate::request::Request;
 use crate::response::Response;
-use crate::routing::{self, Params};
+use crate::routing::{Params, RouteError};
 use crate::secrets;
 use crate::store::accounts::Account;
 use crate::store::authlog::{self, LogType};
@@ -42,14 +42,19 @@ pub struct Call<'a> {
 impl Call<'_> {
     /// A parameter as text (blank when missing).
     pub fn text(&self, name: &str) -> String {
-        api::text_param(self.params, name)
+        text_param(self.params, name)
     }
 
     /// Runs an API action (its table entry: the same arguments, handler and answer) for
     /// the signed-in user only: `username` is forced to theirs and `uid` dropped. Arguments
     /// the action refuses get the original's `Invalid request parameters.`
     pub fn api(&self, name: &str) -> Outcome {
-        let Some(action) = dispatch::find(name) else {
+        self.api_as(name, None)
+    }
+
+    /// As `api`, but `run` handles the checked arguments instead of the action's handler.
+    pub fn api_as(&self, name: &str, run: Option<fn(&Ctx, &Args) -> Outcome>) -> Outcome {
+        let Some(action) = table::find(name) else {
             return Err(Failure::Internal(format!("no API action {name}")));
         };
         let mut params = self.params.clone();
@@ -58,18 +63,10 @@ impl Call<'_> {
             "username".into(),
             Value::from(self.account.username.as_str()),
         );
-        match validate::check(action.args, &params) {
-            Ok(args) => (action.run)(self.ctx, &args),
+        match args::check(action.args, &params) {
+            Ok(args) => run.unwrap_or(action.run)(self.ctx, &args),
             Err(_) => Ok(resp_error("Invalid request parameters.")),
         }
-    }
-
-    /// Arguments naming the signed-in user, for API helpers called directly.
-    pub fn user_args(&self) -> Args {
-        Args::from_pairs(vec![(
-            "username",
-            ArgValue::Str(self.account.username.clone()),
-        )])
     }
 }
 
@@ -77,6 +74,7 @@ impl Call<'_> {
 struct Action {
     name: &'static str,
     run: fn(&Call) -> Outcome,
+    cost: Cost,
 }
 
 /// Every action behind the sync-code check (`ping` and `generatesynccode` come first).
@@ -84,100 +82,121 @@ const ACTIONS: &[Action] = &[
     Action {
         name: "check_key",
         run: account::check_key,
+        cost: Cost::Light,
     },
     Action {
         name: "check_password",
         run: account::check_password,
+        cost: Cost::Hashing,
     },
     Action {
         name: "user_info",
         run: account::user_info,
+        cost: Cost::Hashing,
     },
     Action {
         name: "hasotp",
         run: account::hasotp,
+        cost: Cost::Light,
     },
     Action {
         name: "listapps",
         run: apps::listapps,
+        cost: Cost::Light,
     },
     Action {
         name: "gencode",
         run: apps::gencode,
+        cost: Cost::Light,
     },
     Action {
         name: "checknotifications",
         run: notifications::check,
+        cost: Cost::Light,
     },
     Action {
         name: "readnotification",
         run: notifications::read,
+        cost: Cost::Light,
     },
     Action {
         name: "addnotification",
         run: notifications::add,
+        cost: Cost::Light,
     },
     Action {
         name: "deletenotification",
         run: notifications::delete,
+        cost: Cost::Light,
     },
 ];
 
-/// True for the mobile API's URLs: a path ending in `mobile/index.php` or `mobile/`, with
-/// no `api` segment before it (`.../api/<action>/mobile/` is the API's path form).
-pub fn claims(req: &Request) -> bool {
-    let (path, _) = routing::path_and_query(req);
-    let Some(dir) = path
-        .strip_suffix("/index.php")
-        .or_else(|| path.strip_suffix('/'))
-    else {
-        return false;
-    };
-    let mut segments = dir.split('/');
-    segments.next_back() == Some("mobile") && !segments.any(|s| s == "api")
+/// `generatesynccode` pairs a device by password instead of a sync code.
+const PAIRING: &str = "generatesynccode";
+
+/// A mobile call that passed the cheap checks: it names an action, a user and a key.
+pub struct Prepared {
+    params: Params,
+    action: String,
+    ip: String,
 }
 
-/// Answers one mobile API request.
-pub fn handle(app: &App, req: &Request) -> Response {
-    if req.content_length > app.config.body_limit || req.body.len() > app.config.body_limit {
-        return error(413, "The request body is too large.");
-    }
-    let params = match routing::api_params(req) {
-        Ok(params) => params,
-        Err(e) => return error(400, e.message()),
-    };
-    let action = api::text_param(&params, "action");
+/// The cheap checks, in the original's order: bad bodies, `ping` (answered without
+/// credentials), `mobile_enabled`, a blank user name or key (401). `Err` is the answer.
+pub fn prepare(
+    app: &App,
+    routed: Result<Params, RouteError>,
+    ip: String,
+) -> Result<Prepared, Box<Response>> {
+    let params = routed.map_err(|e| Box::new(error(e.status(), e.message())))?;
+    let action = text_param(&params, "action");
+    let answered = |response: Response| Box::new(response.logged_as(Some("mobile"), None));
     if action == "ping" {
-        return Response::json(200, &json!({"status": "OK"})).logged_as(Some("ping"), None);
+        return Err(answered(Response::json(200, &json!({"status": "OK"}))));
     }
     if !app.config.mobile_enabled {
-        return error(200, DISABLED);
+        return Err(answered(error(200, DISABLED)));
     }
-    let username = api::text_param(&params, "username");
-    let key = api::text_param(&params, "key");
-    if username.is_empty() || key.is_empty() {
-        return error(401, "Missing username and/or access key.");
+    if text_param(&params, "username").is_empty() || text_param(&params, "key").is_empty() {
+        return Err(answered(error(401, "Missing username and/or access key.")));
     }
-    let ip = req.client_ip(&app.config.server.trusted_proxies);
-    let hint = secrets::censor(&key);
-    let caller = Caller::Mobile(hint.clone());
-    let ctx = Ctx {
-        app,
-        caller: &caller,
-        ip: &ip,
-    };
-    let outcome = if action == "generatesynccode" {
-        // Pairs a new device: the password stands in for the sync code it does not have.
-        account::generatesynccode(&ctx, &params)
-    } else {
-        signed_in(&ctx, &params, &username, &key, &action)
-    };
-    let response = match outcome {
-        Ok(Some(body)) => Response::json(200, &body),
-        Ok(None) => error(404, "The requested action is not available."),
-        Err(failure) => api::failure_response(&format!("mobile {action}"), failure),
-    };
-    response.logged_as(Some(&format!("mobile/{action}")), Some(hint))
+    Ok(Prepared { params, action, ip })
+}
+
+impl Prepared {
+    /// Password checks hash (the blocking pool); everything else is a few SQLite reads.
+    pub fn cost(&self) -> Cost {
+        match ACTIONS.iter().find(|a| a.name == self.action) {
+            Some(entry) => entry.cost,
+            None if self.action == PAIRING => Cost::Hashing,
+            None => Cost::Light,
+        }
+    }
+
+    /// Checks the sync code (or, for `generatesynccode`, the password) and runs the action.
+    pub fn run(self, app: &App) -> Response {
+        let key = text_param(&self.params, "key");
+        let hint = secrets::censor(&key);
+        let caller = Caller::Mobile(hint.clone());
+        let ctx = Ctx {
+            app,
+            caller: &caller,
+            ip: &self.ip,
+        };
+        let outcome = if self.action == PAIRING {
+            account::generatesynccode(&ctx, &self.params).map(Some)
+        } else {
+            let username = text_param(&self.params, "username");
+            signed_in(&ctx, &self.params, &username, &key, &self.action)
+        };
+        let action = &self.action;
+        let response = match outcome {
+            Ok(Some(body)) => Response::json(200, &body),
+            Ok(None) => error(404, "The requested action is not available."),
+            Err(failure) => api::failure_response(&format!("mobile {action}"), failure),
+        };
+        response.logged_as(Some(&format!("mobile/{action}")), Some(hint))
+    }
 }
 
 /// Checks the sync code, then runs the action; `None` for an unknown action. A wrong code
@@ -222,29 +241,4 @@ fn signed_in(
 /// A JSON error answer with the given HTTP status.
 fn error(status: u16, msg: &str) -> Response {
     Response::json(status, &json!({"status": "ERROR", "msg": msg}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(uri: &str) -> bool {
-        claims(&Request {
-            method: "POST".into(),
-            uri: uri.into(),
-            ..Request::default()
-        })
-    }
-
-    #[test]
-    fn claims_only_the_mobile_urls() {
-        assert!(at("/accounthub/mobile/index.php"));
-        assert!(at("/accounthub/mobile/"));
-        assert!(at("/mobile/index.php?action=ping"));
-        assert!(!at("/accounthub/mobile"));
-        assert!(!at("/accounthub/mobile/other.php"));
-        assert!(!at("/accounthub/index.php?api"));
-        assert!(!at("/accounthub/api/ping/mobile/"));
-        assert!(!at("/accounthub/api/"));
-    }
 }

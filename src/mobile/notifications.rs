@@ -3,12 +3,12 @@
 //! `checknotifications`, which lists the unread ones.
 
 use super::Call;
+use crate::actions::Outcome;
 use crate::actions::notifications;
-use crate::api::Outcome;
 
-/// The user's unread notifications, newest first.
+/// The user's unread notifications, newest first (`getnotifications`' arguments).
 pub fn check(call: &Call) -> Outcome {
-    notifications::unread(call.ctx, &call.user_args())
+    call.api_as("getnotifications", Some(notifications::unread))
 }
 
 /// Marks one of the user's notifications read (`id`).
