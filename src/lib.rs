@@ -4,6 +4,7 @@
 //! `front` (FastCGI / CGI / `call` faces) → `request::Request` → `routing` (URL forms,
 //! parameter precedence) → `api` (key check, dispatch table, argument rules) →
 //! `actions` (one module per action family) → `store` (all SQL) → one SQLite file.
+//! `web` is the HTML face beside `api`: the SSO login page.
 
 pub mod actions;
 pub mod admin;
@@ -22,3 +23,4 @@ pub mod routing;
 pub mod secrets;
 pub mod store;
 pub mod totp;
+pub mod web;

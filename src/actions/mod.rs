@@ -4,6 +4,7 @@
 pub mod basic;
 pub mod credentials;
 pub mod directory;
+pub mod loginkeys;
 pub mod mail;
 pub mod notifications;
 pub mod profile;

@@ -38,6 +38,7 @@ pub static TABLE: &[&[Action]] = &[
     actions::profile::ACTIONS,
     actions::second_factor::ACTIONS,
     actions::mail::ACTIONS,
+    actions::loginkeys::ACTIONS,
 ];
 
 /// Looks up an action by exact name.

@@ -44,6 +44,10 @@ pub fn handle_at(app: &App, req: &Request, placement: Placement) -> Option<Respo
             "400 Bad request: the web server sent no request method",
         ));
     }
+    if crate::web::claims(app, req) {
+        // The login page hashes passwords: always the blocking pool.
+        return (placement == Placement::MayBlock).then(|| crate::web::answer(app, req));
+    }
     if req.method == "OPTIONS" {
         return Some(Response::preflight());
     }
