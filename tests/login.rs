@@ -127,7 +127,7 @@ fn plain_user_signs_in_through_the_binstack_flow() {
         .map(|(_, v)| v.clone())
         .expect("session cookie");
     assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
-    assert!(session_cookie.contains("Path=/accounthub/login/"));
+    assert!(session_cookie.contains("Path=/accounthub/login;"));
 
     let v = checkloginkey(&s, &code);
     assert_eq!(v["status"], "OK");

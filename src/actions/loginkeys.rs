@@ -5,10 +5,7 @@
 
 use serde_json::json;
 
-use crate::api::dispatch::{Action, Cost};
-use crate::api::keys::KeyType;
-use crate::api::validate::{Arg, Args, Kind};
-use crate::api::{Ctx, Outcome};
+use super::{Action, Arg, Args, Cost, Ctx, KeyType, Kind, Outcome};
 use crate::store::loginkeys;
 use crate::{clock, secrets};
 

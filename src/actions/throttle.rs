@@ -5,7 +5,7 @@
 
 use rusqlite::Connection;
 
-use crate::api::{Ctx, Failure};
+use super::{Ctx, Failure};
 use crate::app::App;
 use crate::clock;
 use crate::store::ratelimit::{self, Limit};

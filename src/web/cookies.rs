@@ -39,9 +39,9 @@ pub fn new_csrf() -> String {
     secrets::random_string(secrets::URL_SAFE, CSRF_LEN)
 }
 
-/// The `Set-Cookie` value that stores `value` in cookie `name` for the login page;
-/// `max_age` in seconds (0 deletes it).
-pub fn set(app: &App, name: &str, value: &str, max_age: i64) -> String {
+/// The `Set-Cookie` value that stores `value` in cookie `name` for the login page at
+/// `page` (its path, with or without the final slash); `max_age` in seconds (0 deletes it).
+pub fn set(app: &App, page: &str, name: &str, value: &str, max_age: i64) -> String {
     let secure = if app.config.public_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -49,7 +49,7 @@ pub fn set(app: &App, name: &str, value: &str, max_age: i64) -> String {
     };
     format!(
         "{name}={value}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-        super::login_path(app),
+        page.trim_end_matches('/'),
         max_age.max(0)
     )
 }
@@ -60,7 +60,13 @@ pub fn set(app: &App, name: &str, value: &str, max_age: i64) -> String {
 pub fn start_session(app: &App, conn: &Connection, uid: i64, ip: &str) -> rusqlite::Result<String> {
     let ttl = app.config.login.session_lifetime_secs;
     let opened = sessions::open(conn, uid, None, ip, crate::clock::unix_now(), ttl)?;
-    Ok(set(app, SESSION, &opened.token, ttl))
+    Ok(set(
+        app,
+        &super::login_path(app),
+        SESSION,
+        &opened.token,
+        ttl,
+    ))
 }
 
 #[cfg(test)]

@@ -21,7 +21,6 @@ use super::cookies;
 use super::page::{Page, Step, safe_icon};
 use super::policy;
 use super::redirect;
-use crate::actions::loginkeys::login_url;
 use crate::actions::throttle::{Guard, Secret};
 use crate::app::App;
 use crate::mail::alert::{self, AlertError};
@@ -67,36 +66,36 @@ impl From<rusqlite::Error> for Stop {
 
 type Flow<T> = Result<T, Stop>;
 
-/// Answers one request for the login page.
+/// Answers one request for the login page. Forms, redirects and cookies use the path the
+/// request came in on (always with its final slash), so any prefix works.
 pub fn answer(app: &App, req: &Request) -> Response {
+    let (path, _) = routing::path_and_query(req);
+    let page = format!("{}/", path.trim_end_matches('/'));
     let outcome = match req.method.as_str() {
-        "GET" | "HEAD" => Visit::open(app, req, query_fields(req)).and_then(|v| v.show()),
-        "POST" => form_fields(req).and_then(|f| Visit::open(app, req, f)?.submit()),
+        "GET" | "HEAD" => Visit::open(app, req, &page, query_fields(req)).and_then(|v| v.show()),
+        "POST" => form_fields(req).and_then(|f| Visit::open(app, req, &page, f)?.submit()),
         _ => Err(Stop::Page(
-            message(app, "This page only answers GET and POST.").respond(405),
+            message(app, &page, "This page only answers GET and POST.").respond(405),
         )),
     };
     match outcome {
         Ok(response) | Err(Stop::Page(response)) => response,
         Err(Stop::Server(why)) => {
             crate::log::error(&format!("login page: {why}"));
-            message(
-                app,
-                "The account server is temporarily unavailable. Try again later.",
-            )
-            .respond(503)
+            let text = "The account server is temporarily unavailable. Try again later.";
+            message(app, &page, text).respond(503)
         }
     }
 }
 
-/// A page with only a message (no form) and a link to the plain sign-in page.
-fn message(app: &App, text: &str) -> Page {
+/// A page with only a message (no form) and a link to the plain sign-in page at `page`.
+fn message(app: &App, page: &str, text: &str) -> Page {
     Page {
         title: app.config.site_title.clone(),
         heading: format!("Sign in to {}", app.config.site_title),
         site: app.config.site_title.clone(),
         error: Some(text.to_string()),
-        link: Some(super::login_path(app)),
+        link: Some(page.to_string()),
         link_text: "Go to the sign-in page".into(),
         ..Page::default()
     }
@@ -136,6 +135,8 @@ fn parse_fields(bytes: &[u8]) -> HashMap<String, String> {
 struct Visit<'a> {
     app: &'a App,
     req: &'a Request,
+    /// The page's path (form action, cookie path, redirects to itself).
+    page: &'a str,
     fields: HashMap<String, String>,
     ip: String,
     now: i64,
@@ -148,7 +149,12 @@ struct Visit<'a> {
 impl<'a> Visit<'a> {
     /// Reads the key, the return address and the session; an unknown or expired key and a
     /// return address on a foreign origin end here with an error page.
-    fn open(app: &'a App, req: &'a Request, fields: HashMap<String, String>) -> Flow<Visit<'a>> {
+    fn open(
+        app: &'a App,
+        req: &'a Request,
+        page: &'a str,
+        fields: HashMap<String, String>,
+    ) -> Flow<Visit<'a>> {
         let now = clock::unix_now();
         let code = fields.get("code").map_or("", |s| s.trim()).to_string();
         let redirect = fields.get("redirect").map_or("", |s| s.trim()).to_string();
@@ -156,6 +162,7 @@ impl<'a> Visit<'a> {
             return Err(Stop::Page(
                 message(
                     app,
+                    page,
                     "The address this sign-in would return to is not allowed.",
                 )
                 .respond(400),
@@ -168,7 +175,7 @@ impl<'a> Visit<'a> {
                 Some(key) => Some(key),
                 None => {
                     let text = "This sign-in link is invalid or has expired. Go back to the app and sign in again.";
-                    return Err(Stop::Page(message(app, text).respond(400)));
+                    return Err(Stop::Page(message(app, page, text).respond(400)));
                 }
             }
         };
@@ -186,6 +193,7 @@ impl<'a> Visit<'a> {
         Ok(Visit {
             app,
             req,
+            page,
             ip: req.client_ip(&app.config.server.trusted_proxies),
             fields,
             now,
@@ -252,7 +260,7 @@ impl<'a> Visit<'a> {
             subheading,
             icon,
             site: site.clone(),
-            action: super::login_path(self.app),
+            action: self.page.to_string(),
             code: self.code.clone(),
             redirect: self.redirect.clone(),
             username,
@@ -277,7 +285,7 @@ impl<'a> Visit<'a> {
             }
             None => {
                 page.csrf = cookies::new_csrf();
-                let cookie = cookies::set(self.app, cookies::CSRF, &page.csrf, 86_400);
+                let cookie = cookies::set(self.app, self.page, cookies::CSRF, &page.csrf, 86_400);
                 page.respond(status).with_header("Set-Cookie", &cookie)
             }
         }
@@ -305,11 +313,10 @@ impl<'a> Visit<'a> {
             }
         }
         let query = query.finish();
-        let base = login_url(&self.app.config.public_url);
         if query.is_empty() {
-            base
+            self.page.to_string()
         } else {
-            format!("{base}?{query}")
+            format!("{}?{query}", self.page)
         }
     }
 
@@ -331,6 +338,7 @@ impl<'a> Visit<'a> {
         if !self.csrf_ok() {
             let mut page = message(
                 self.app,
+                self.page,
                 "This form has expired or did not come from this page. Reload the page and try again.",
             );
             page.link = Some(self.self_url(&[]));
@@ -352,7 +360,7 @@ impl<'a> Visit<'a> {
             ("password" | "totp" | "newpass" | "continue" | "logout", _) => {
                 Ok(Response::see_other(&self.self_url(&[])))
             }
-            _ => Ok(message(self.app, "This form is not known here.").respond(400)),
+            _ => Ok(message(self.app, self.page, "This form is not known here.").respond(400)),
         }
     }
 
@@ -454,7 +462,7 @@ impl<'a> Visit<'a> {
             };
             Ok::<_, rusqlite::Error>((opened, done))
         })?;
-        let cookie = cookies::set(self.app, cookies::SESSION, &opened.token, ttl);
+        let cookie = cookies::set(self.app, self.page, cookies::SESSION, &opened.token, ttl);
         self.finished(done, Some(cookie))
     }
 
@@ -613,7 +621,7 @@ impl<'a> Visit<'a> {
                 )
             })?;
         }
-        let cookie = cookies::set(self.app, cookies::SESSION, "", 0);
+        let cookie = cookies::set(self.app, self.page, cookies::SESSION, "", 0);
         Ok(Response::see_other(&self.self_url(&[])).with_header("Set-Cookie", &cookie))
     }
 
@@ -653,6 +661,7 @@ impl<'a> Visit<'a> {
             Done::Changed => Response::see_other(&self.self_url(&[("notice", "changed")])),
             Done::Expired => message(
                 self.app,
+                self.page,
                 "This sign-in link expired meanwhile. Go back to the app and sign in again.",
             )
             .respond(400),

@@ -12,14 +12,6 @@ pub mod redirect;
 use crate::app::App;
 use crate::request::Request;
 use crate::response::Response;
-use crate::routing;
-
-/// Whether this request is for the login page (`<prefix>login/` or `<prefix>login`).
-pub fn claims(app: &App, req: &Request) -> bool {
-    let (path, _) = routing::path_and_query(req);
-    let page = login_path(app);
-    path == page || path == page.trim_end_matches('/')
-}
 
 /// Answers a request for the login page (it may hash passwords: run it where blocking is
 /// allowed).
@@ -27,7 +19,8 @@ pub fn answer(app: &App, req: &Request) -> Response {
     login::answer(app, req)
 }
 
-/// The path of the login page: the path of `public_url` plus `login/`.
+/// The path of the login page as `public_url` names it (its path plus `login/`), for
+/// faces that sign a browser in from elsewhere (the mobile API).
 pub fn login_path(app: &App) -> String {
     let url = &app.config.public_url;
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
@@ -43,25 +36,17 @@ mod tests {
     use super::*;
     use crate::config::Config;
 
-    fn app(public_url: &str) -> App {
-        let mut config = Config::from_toml(&format!("public_url = '{public_url}'")).unwrap();
-        config.database = ":memory:".into();
-        App::open(config).unwrap()
-    }
-
     #[test]
     fn the_page_lives_under_the_public_url() {
-        let get = |uri: &str| Request {
-            method: "GET".into(),
-            uri: uri.into(),
-            ..Request::default()
+        let app = |public_url: &str| {
+            let mut config = Config::from_toml(&format!("public_url = '{public_url}'")).unwrap();
+            config.database = ":memory:".into();
+            App::open(config).unwrap()
         };
-        let a = app("https://id.example.org/accounthub/");
-        assert_eq!(login_path(&a), "/accounthub/login/");
-        assert!(claims(&a, &get("/accounthub/login/?code=x")));
-        assert!(claims(&a, &get("/accounthub/login")));
-        assert!(!claims(&a, &get("/accounthub/api/login/")));
-        assert!(!claims(&a, &get("/accounthub/login/x")));
+        assert_eq!(
+            login_path(&app("https://id.example.org/accounthub/")),
+            "/accounthub/login/"
+        );
         assert_eq!(login_path(&app("http://h")), "/login/");
     }
 }
