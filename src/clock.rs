@@ -17,9 +17,10 @@ pub fn utc_now_text() -> String {
     Utc::now().format(FORMAT).to_string()
 }
 
-/// The stored (UTC) text of the time `secs` seconds from now: expiry times.
-pub fn utc_text_after(secs: i64) -> String {
-    (Utc::now() + chrono::Duration::seconds(secs))
+/// A Unix time as stored in the database (UTC text); out-of-range times give the epoch.
+pub fn utc_text(unix_secs: i64) -> String {
+    DateTime::from_timestamp(unix_secs, 0)
+        .unwrap_or_default()
         .format(FORMAT)
         .to_string()
 }
@@ -59,6 +60,11 @@ mod tests {
         let utc = local_text_to_utc("2020-07-04 15:30:05", tz).unwrap();
         assert_eq!(utc, "2020-07-04 21:30:05");
         assert_eq!(utc_text_to_local(&utc, tz), "2020-07-04 15:30:05");
+    }
+
+    #[test]
+    fn unix_times_become_stored_text() {
+        assert_eq!(utc_text(86_400 + 61), "1970-01-02 00:01:01");
     }
 
     #[test]

@@ -37,7 +37,7 @@ const DRAWS: usize = 16;
 /// the CSPRNG, valid for `CODE_LIFETIME_SECS`. `None` only if every draw collided.
 pub fn issue(ctx: &Ctx, uid: i64) -> Result<Option<u32>, Failure> {
     let now = clock::utc_now_text();
-    let expires = clock::utc_text_after(CODE_LIFETIME_SECS);
+    let expires = clock::utc_text(clock::unix_now() + CODE_LIFETIME_SECS);
     Ok(ctx.app.db.write(|tx| {
         onetimekeys::purge_expired(tx, &now)?;
         for _ in 0..DRAWS {

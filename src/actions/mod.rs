@@ -8,6 +8,7 @@ pub mod codes;
 pub mod contract;
 pub mod credentials;
 pub mod directory;
+pub mod loginkeys;
 pub mod mail;
 pub mod notifications;
 pub mod profile;

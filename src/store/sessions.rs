@@ -169,11 +169,23 @@ pub fn find(conn: &Connection, token: &str, now: i64) -> Result<Option<Session>>
     }))
 }
 
-/// Sets the step still due of a session (`None`: signed in now).
-pub fn set_pending(conn: &Connection, id: i64, pending: Option<Pending>) -> Result<()> {
-    conn.prepare_cached("UPDATE login_sessions SET pending = ?1 WHERE id = ?2")?
-        .execute(params![pending.map(Pending::as_str), id])?;
+/// Sets the step still due of a session (`None`: signed in now) and its new expiry.
+pub fn set_pending(
+    conn: &Connection,
+    id: i64,
+    pending: Option<Pending>,
+    expires: i64,
+) -> Result<()> {
+    conn.prepare_cached("UPDATE login_sessions SET pending = ?1, expires = ?2 WHERE id = ?3")?
+        .execute(params![pending.map(Pending::as_str), expires, id])?;
     Ok(())
+}
+
+/// Ends every session of a user except `keep` (after a password change); returns how
+/// many ended.
+pub fn revoke_others(conn: &Connection, uid: i64, keep: i64) -> Result<usize> {
+    conn.prepare_cached("DELETE FROM login_sessions WHERE uid = ?1 AND id <> ?2")?
+        .execute(params![uid, keep])
 }
 
 /// Ends the session whose token this is (sign out); true if it existed.
@@ -258,16 +270,16 @@ mod tests {
         let found = find(&conn, &opened.token, 1001).unwrap().unwrap();
         assert_eq!(found, opened.session);
         assert_eq!(found.pending, Some(Pending::Totp));
-        set_pending(&conn, found.id, Some(Pending::NewPassword)).unwrap();
+        set_pending(&conn, found.id, Some(Pending::NewPassword), 1060).unwrap();
         let found = find(&conn, &opened.token, 1001).unwrap().unwrap();
         assert_eq!(found.pending, Some(Pending::NewPassword));
-        set_pending(&conn, found.id, None).unwrap();
-        assert!(
-            find(&conn, &opened.token, 1001)
-                .unwrap()
-                .unwrap()
-                .signed_in()
-        );
+        set_pending(&conn, found.id, None, 5000).unwrap();
+        let found = find(&conn, &opened.token, 1100).unwrap().unwrap();
+        assert!(found.signed_in());
+        assert_eq!(found.expires, 5000);
+        let other = create(&conn, uid, 1001, 60).unwrap();
+        assert_eq!(revoke_others(&conn, uid, found.id).unwrap(), 1);
+        assert!(find(&conn, &other, 1002).unwrap().is_none());
     }
 
     #[test]
