@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::web::{Browser, app_config, binstack_login_url, checkloginkey, getloginkey};
 use common::{HttpResponse, Options, Service};
 use serde_json::{Value, json};
 
@@ -604,4 +605,94 @@ fn generatesynccode_pairs_a_device_by_password_and_is_throttled() {
     assert_eq!(r.status, 429);
     assert_eq!(audit_count(&s, 19), 2);
     assert!(audit_count(&s, 20) >= 6);
+}
+
+#[test]
+fn start_session_signs_the_login_page_in() {
+    let (s, key) = with_ann(Options {
+        extra_config: app_config(),
+        ..Options::default()
+    });
+    let uid: i64 = s
+        .db()
+        .query_row("SELECT uid FROM accounts WHERE username = 'ann'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let start = |password: &str| {
+        mobile(
+            &s,
+            &[
+                ("action", "start_session"),
+                ("username", "ann"),
+                ("key", &key),
+                ("password", password),
+            ],
+        )
+    };
+    let r = start("wrong");
+    assert_eq!(
+        r.json(),
+        json!({"status": "ERROR", "msg": "Login incorrect."})
+    );
+    assert!(r.header("set-cookie").is_none());
+    let sessions = |s: &Service| -> i64 {
+        s.db()
+            .query_row("SELECT count(*) FROM login_sessions", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(sessions(&s), 0);
+
+    let r = start("pw-ann");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"status": "OK"}));
+    let cookie = r
+        .header("set-cookie")
+        .expect("a session cookie")
+        .to_string();
+    assert!(cookie.starts_with("ah_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        cookie.contains(&format!("Path={};", s.url("login"))),
+        "{cookie}"
+    );
+    let pending: Option<String> = s
+        .db()
+        .query_row(
+            "SELECT pending FROM login_sessions WHERE uid = ?1",
+            [uid],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(pending, None, "signed in, nothing pending");
+    assert_eq!(audit_count(&s, 19), 1);
+
+    // That browser is signed in: an app's sign-in link needs one click, no password.
+    let mut browser = Browser::new(&s);
+    let (name, value) = cookie.split(';').next().unwrap().split_once('=').unwrap();
+    browser.cookies.insert(name.to_string(), value.to_string());
+    let (code, loginurl) = getloginkey(&s, "BinStack");
+    let page = browser.get(&binstack_login_url(&s, &loginurl, &code));
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(
+        page.text().contains("Continue to BinStack"),
+        "{}",
+        page.text()
+    );
+    let r = browser.submit(&page, "continue", &[]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        checkloginkey(&s, &code),
+        json!({"status": "OK", "uid": uid})
+    );
+
+    // Accounts that are not NORMAL get no session.
+    s.cli_ok(&["user", "status", "ann", "ALERT_ON_ACCESS"]);
+    let r = start("pw-ann");
+    assert_eq!(r.json(), json!({"status": "ERROR", "msg": ACCOUNT_PROBLEM}));
+    assert!(r.header("set-cookie").is_none());
+    assert_eq!(sessions(&s), 1);
 }

@@ -1,5 +1,6 @@
-//! The mobile API's account actions: `check_key`, `check_password`, `user_info`, `hasotp`,
-//! and `generatesynccode`, which pairs a new device with the password alone. Password
+//! The mobile API's account actions: `check_key`, `check_password`, `user_info`,
+//! `start_session` (signs a browser in to the login page), `hasotp`, and
+//! `generatesynccode`, which pairs a new device with the password alone. Password
 //! checks take the account password only (no app passwords, no TOTP), go through the same
 //! per-(IP, user) limiter as `auth`, and are audited as mobile logins.
 
@@ -15,6 +16,7 @@ use crate::actions::{raw_error, second_factor};
 use crate::routing::Params;
 use crate::store::authlog::LogType;
 use crate::store::mobile_codes;
+use crate::web::cookies;
 
 /// The original's answer when a correct password (or code request) belongs to an account
 /// that may not log in.
@@ -49,6 +51,23 @@ pub fn user_info(call: &Call) -> Outcome {
             "status": "OK",
             "info": {"uid": a.uid, "username": a.username, "realname": a.realname, "email": a.email},
         }),
+        Err(msg) => raw_error(msg),
+    })
+}
+
+/// Signs a browser in: the account password of a NORMAL account opens a signed-in session
+/// of the login page, handed over as its session cookie with `{"status":"OK"}` (the app
+/// then opens AccountHub in its browser view, already signed in).
+pub fn start_session(call: &Call) -> Outcome {
+    let (app, uid, ip) = (call.ctx.app, call.account.uid, call.ctx.ip);
+    let verdict = password_check(call, |tx| {
+        let cookie = cookies::start_session(app, tx, uid, ip)?;
+        // Set once: this closure runs at most once per call.
+        let _ = call.cookie.set(cookie);
+        Ok(())
+    })?;
+    Ok(match verdict {
+        Ok(()) => json!({"status": "OK"}),
         Err(msg) => raw_error(msg),
     })
 }

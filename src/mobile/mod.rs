@@ -12,6 +12,8 @@ mod account;
 mod apps;
 mod notifications;
 
+use std::cell::OnceCell;
+
 use serde_json::{Value, json};
 
 use crate::actions::args::{self, text_param};
@@ -37,6 +39,8 @@ pub struct Call<'a> {
     pub account: &'a Account,
     /// The request's parameters.
     pub params: &'a Params,
+    /// A `Set-Cookie` value the answer must carry (`start_session`).
+    pub cookie: OnceCell<String>,
 }
 
 impl Call<'_> {
@@ -92,6 +96,11 @@ const ACTIONS: &[Action] = &[
     Action {
         name: "user_info",
         run: account::user_info,
+        cost: Cost::Hashing,
+    },
+    Action {
+        name: "start_session",
+        run: account::start_session,
         cost: Cost::Hashing,
     },
     Action {
@@ -184,14 +193,17 @@ impl Prepared {
             ip: &self.ip,
         };
         let outcome = if self.action == PAIRING {
-            account::generatesynccode(&ctx, &self.params).map(Some)
+            account::generatesynccode(&ctx, &self.params).map(|body| Some((body, None)))
         } else {
             let username = text_param(&self.params, "username");
             signed_in(&ctx, &self.params, &username, &key, &self.action)
         };
         let action = &self.action;
         let response = match outcome {
-            Ok(Some(body)) => Response::json(200, &body),
+            Ok(Some((body, None))) => Response::json(200, &body),
+            Ok(Some((body, Some(cookie)))) => {
+                Response::json(200, &body).with_header("Set-Cookie", &cookie)
+            }
             Ok(None) => error(404, "The requested action is not available."),
             Err(failure) => api::failure_response(&format!("mobile {action}"), failure),
         };
@@ -199,15 +211,16 @@ impl Prepared {
     }
 }
 
-/// Checks the sync code, then runs the action; `None` for an unknown action. A wrong code
-/// is audited (`MOBILE_BAD_KEY`) and counted per (IP, user).
+/// Checks the sync code, then runs the action: its answer and any cookie to set, or `None`
+/// for an unknown action. A wrong code is audited (`MOBILE_BAD_KEY`) and counted per
+/// (IP, user).
 fn signed_in(
     ctx: &Ctx,
     params: &Params,
     username: &str,
     key: &str,
     action: &str,
-) -> Result<Option<Value>, Failure> {
+) -> Result<Option<(Value, Option<String>)>, Failure> {
     let check = second_factor::check_sync_code(ctx, username, key)?;
     let note = format!(
         "Username: {}, Key: {}",
@@ -223,9 +236,8 @@ fn signed_in(
         Ok::<_, rusqlite::Error>(())
     })?;
     let Some(account) = check.account.as_ref().filter(|_| check.valid) else {
-        return Ok(Some(
-            json!({"status": "ERROR", "msg": "Invalid username and/or access key."}),
-        ));
+        let refusal = json!({"status": "ERROR", "msg": "Invalid username and/or access key."});
+        return Ok(Some((refusal, None)));
     };
     let Some(entry) = ACTIONS.iter().find(|a| a.name == action) else {
         return Ok(None);
@@ -234,8 +246,10 @@ fn signed_in(
         ctx,
         account,
         params,
+        cookie: OnceCell::new(),
     };
-    (entry.run)(&call).map(Some)
+    let body = (entry.run)(&call)?;
+    Ok(Some((body, call.cookie.into_inner())))
 }
 
 /// A JSON error answer with the given HTTP status.
