@@ -642,11 +642,14 @@ fn admin_lists_and_revokes_sessions_and_login_keys() {
     );
 }
 
+/// A raw request: method, target, headers, body.
+type Junk<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a [u8]);
+
 #[test]
 fn nothing_a_client_sends_gets_a_server_error() {
     let s = service();
     let page = s.url("login/");
-    let junk: &[(&str, &str, &[(&str, &str)], &[u8])] = &[
+    let junk: &[Junk] = &[
         ("PUT", &page, &[], b"x"),
         ("DELETE", &page, &[], b""),
         (

@@ -53,7 +53,7 @@ const LOGIN_INCORRECT: &str = "Login incorrect.";
 /// Why a request ends on an error page or a server failure.
 enum Stop {
     /// A page to show as is.
-    Page(Response),
+    Page(Box<Response>),
     /// The database or the hashing pool failed.
     Server(String),
 }
@@ -66,6 +66,11 @@ impl From<rusqlite::Error> for Stop {
 
 type Flow<T> = Result<T, Stop>;
 
+/// Ends the request with this page.
+fn stop_page(response: Response) -> Stop {
+    Stop::Page(Box::new(response))
+}
+
 /// Answers one request for the login page. Forms, redirects and cookies use the path the
 /// request came in on (always with its final slash), so any prefix works.
 pub fn answer(app: &App, req: &Request) -> Response {
@@ -74,12 +79,13 @@ pub fn answer(app: &App, req: &Request) -> Response {
     let outcome = match req.method.as_str() {
         "GET" | "HEAD" => Visit::open(app, req, &page, query_fields(req)).and_then(|v| v.show()),
         "POST" => form_fields(req).and_then(|f| Visit::open(app, req, &page, f)?.submit()),
-        _ => Err(Stop::Page(
+        _ => Err(stop_page(
             message(app, &page, "This page only answers GET and POST.").respond(405),
         )),
     };
     match outcome {
-        Ok(response) | Err(Stop::Page(response)) => response,
+        Ok(response) => response,
+        Err(Stop::Page(response)) => *response,
         Err(Stop::Server(why)) => {
             crate::log::error(&format!("login page: {why}"));
             let text = "The account server is temporarily unavailable. Try again later.";
@@ -109,14 +115,11 @@ fn query_fields(req: &Request) -> HashMap<String, String> {
 
 fn form_fields(req: &Request) -> Flow<HashMap<String, String>> {
     if req.content_length > BODY_MAX || req.body.len() > BODY_MAX {
-        return Err(Stop::Page(Response::text(
-            413,
-            "413 Request body too large",
-        )));
+        return Err(stop_page(Response::text(413, "413 Request body too large")));
     }
     let media = req.content_type.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(Stop::Page(Response::text(
+        return Err(stop_page(Response::text(
             415,
             "415 Send the form as application/x-www-form-urlencoded",
         )));
@@ -159,7 +162,7 @@ impl<'a> Visit<'a> {
         let code = fields.get("code").map_or("", |s| s.trim()).to_string();
         let redirect = fields.get("redirect").map_or("", |s| s.trim()).to_string();
         if !redirect.is_empty() && !redirect::allowed(app, &redirect) {
-            return Err(Stop::Page(
+            return Err(stop_page(
                 message(
                     app,
                     page,
@@ -175,7 +178,7 @@ impl<'a> Visit<'a> {
                 Some(key) => Some(key),
                 None => {
                     let text = "This sign-in link is invalid or has expired. Go back to the app and sign in again.";
-                    return Err(Stop::Page(message(app, page, text).respond(400)));
+                    return Err(stop_page(message(app, page, text).respond(400)));
                 }
             }
         };
@@ -243,12 +246,14 @@ impl<'a> Visit<'a> {
                 key.appicon.as_deref().and_then(safe_icon),
                 key.appname.clone(),
             ),
-            None => (
-                format!("Sign in to {site}"),
-                String::new(),
-                None,
-                site.clone(),
-            ),
+            None => {
+                let heading = if step == Step::Account {
+                    format!("Your {site} account")
+                } else {
+                    format!("Sign in to {site}")
+                };
+                (heading, String::new(), None, site.clone())
+            }
         };
         let username = match &self.session {
             Some((_, account)) => account.username.clone(),
@@ -374,7 +379,7 @@ impl<'a> Visit<'a> {
                     "Too many failed attempts. Try again in {minutes} minute{}.",
                     if minutes == 1 { "" } else { "s" }
                 );
-                Err(Stop::Page(
+                Err(stop_page(
                     self.again(step, 429, &text)
                         .with_header("Retry-After", &wait.to_string()),
                 ))
