@@ -20,7 +20,7 @@ fn repo_file(rel: &str) -> String {
 }
 
 /// The calls every deployment path must carry: ping, a form POST to api.php, a JSON POST
-/// to api/, the path form, index.php?api and a bad key.
+/// to api/, the path form, index.php?api, the login page and a bad key.
 fn check_api(svc: &Service) {
     let none = &svc.keys["NONE"];
     let ping = svc.form("ping", none, &[]);
@@ -48,6 +48,13 @@ fn check_api(svc: &Service) {
         "index.php?api: {}",
         maian.text()
     );
+
+    // The login page is routed to the binary too, with and without the final slash.
+    for page in ["login/", "login"] {
+        let login = svc.request("GET", &svc.url(page), &[], b"");
+        assert_eq!(login.status, 200, "{page}: {}", login.text());
+        assert!(login.text().contains("Sign in to AccountHub"), "{page}");
+    }
 
     let bad = svc.form("ping", "not-a-key", &[]);
     assert_eq!(bad.status, 403, "bad key: {}", bad.text());
@@ -181,6 +188,7 @@ fn example_config_documents_every_key_with_its_default() {
         ("rate_limit", "RateLimitConfig"),
         ("mail", "MailConfig"),
         ("maian", "MaianConfig"),
+        ("login", "LoginConfig"),
     ] {
         let documented = keys(table[section].as_table().unwrap());
         assert_eq!(documented, struct_fields(&source, name), "[{section}]");
