@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use accounthub::config::Config;
-use common::{BIN, Options, Service, TempDir, apache};
+use common::{BIN, Options, Service, TempDir, apache, web};
 use serde_json::json;
 
 /// A file of the repository.
@@ -89,15 +89,40 @@ fn apache_fcgid_spawns_the_binary() {
     check_api(&svc);
 }
 
+/// A sign-in on the login page whose steps run in different processes: the CSRF cookie,
+/// the session and the approved key all come back from the SQLite file.
+fn check_login_across_processes(svc: &Service) {
+    let (code, loginurl) = web::getloginkey(svc, "BinStack");
+    let mut browser = web::Browser::new(svc);
+    let page = browser.get(&format!("{loginurl}?code={code}"));
+    assert_eq!(page.status, 200, "{}", page.text());
+    let done = browser.submit(
+        &page,
+        "password",
+        &[("username", "cgi"), ("password", "cgi password 1")],
+    );
+    assert_eq!(done.status, 200, "{}", done.text());
+    assert!(done.text().contains("You are signed in to BinStack"));
+    assert_eq!(web::checkloginkey(svc, &code)["status"], "OK");
+    let account = browser.get(&svc.url("login/"));
+    assert!(
+        account.text().contains("You are signed in as"),
+        "{}",
+        account.text()
+    );
+}
+
 #[test]
 fn apache_cgi_runs_the_binary_per_request() {
     let mut svc = prepared();
+    svc.add_user("cgi", "Cgi User", "cgi@example.com", "cgi password 1");
     apache::start(
         &mut svc,
         "deploy/apache-cgi.conf.example",
         &["alias", "env", "cgid"],
     );
     check_api(&svc);
+    check_login_across_processes(&svc);
 }
 
 #[test]
