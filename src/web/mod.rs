@@ -8,6 +8,7 @@ pub mod login;
 pub mod page;
 pub mod policy;
 pub mod redirect;
+mod visit;
 
 use crate::app::App;
 use crate::request::Request;
