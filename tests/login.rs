@@ -383,6 +383,12 @@ fn alert_mail_is_queued_only_after_the_password_is_verified() {
         mails[0]
     );
     assert_eq!(checkloginkey(&s, &code)["status"], "OK");
+    // Signed in already, one more app: the admin hears of that sign-in too.
+    let (code, page) = open_page(&s, &mut b);
+    let r = b.submit(&page, "continue", &[]);
+    assert_eq!(location(&r), app_redirect(&s));
+    assert_eq!(outbox().len(), 2);
+    assert_eq!(checkloginkey(&s, &code)["status"], "OK");
 }
 
 #[test]

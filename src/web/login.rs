@@ -96,11 +96,7 @@ impl Visit<'_> {
             ("totp", Some(Some(Pending::Totp))) => self.totp_step(),
             ("newpass", Some(Some(Pending::NewPassword))) => self.new_password_step(true),
             ("newpass", Some(None)) => self.new_password_step(false),
-            ("continue", Some(None)) => {
-                let uid = self.session.as_ref().map_or(0, |(s, _)| s.uid);
-                let done = self.app.db.write(|tx| self.complete(tx, uid))?;
-                self.finished(done, None)
-            }
+            ("continue", Some(None)) => self.continue_step(),
             ("logout", Some(_)) => self.logout(),
             // A form of another step (an old tab, a double submit): show where things are.
             ("password" | "totp" | "newpass" | "continue" | "logout", _) => {
@@ -324,6 +320,21 @@ impl Visit<'_> {
             } else {
                 Ok(Done::Changed)
             }
+        })?;
+        self.finished(done, None)
+    }
+
+    /// A signed-in browser approves one more app's key; an ALERT_ON_ACCESS account's
+    /// admin hears of it like of any sign-in.
+    fn continue_step(&self) -> Flow<Response> {
+        let Some((_, account)) = &self.session else {
+            return Ok(Response::see_other(&self.self_url(&[])));
+        };
+        let done = self.app.db.write(|tx| {
+            if account.acctstatus == ALERT_ON_ACCESS {
+                self.queue_alert(tx, &account.username)?;
+            }
+            self.complete(tx, account.uid)
         })?;
         self.finished(done, None)
     }
