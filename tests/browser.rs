@@ -8,7 +8,9 @@ mod common;
 use std::process::{Child, Command, Stdio};
 
 use accounthub::totp;
-use common::web::{app_config, app_redirect, binstack_login_url, checkloginkey, getloginkey};
+use common::web::{
+    app_config, app_redirect, binstack_login_url, checkloginkey, getloginkey_with_icon,
+};
 use common::{Options, Service, TempDir, free_port, stop, wait_for_port};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -123,7 +125,12 @@ async fn chromium_walks_password_totp_and_new_password() {
         .unwrap();
     let key = totp::decode_secret(secret).unwrap();
     s.cli_ok(&["user", "status", "tina", "CHANGE_PASSWORD"]);
-    let (code, loginurl) = getloginkey(&s, "BinStack");
+    // A small box icon as a data: URI (the app's real logo URL would 404 on this nginx).
+    let icon = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'%3E\
+                %3Crect x='8' y='14' width='48' height='40' rx='6' fill='%23e8a33d'/%3E\
+                %3Crect x='4' y='8' width='56' height='14' rx='4' fill='%23c4812a'/%3E\
+                %3Crect x='24' y='28' width='16' height='6' rx='3' fill='%23fff'/%3E%3C/svg%3E";
+    let (code, loginurl) = getloginkey_with_icon(&s, "BinStack", icon);
 
     let dir = TempDir::new("chromium");
     let driver = Driver::start(&dir);

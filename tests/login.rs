@@ -383,6 +383,12 @@ fn alert_mail_is_queued_only_after_the_password_is_verified() {
         mails[0]
     );
     assert_eq!(checkloginkey(&s, &code)["status"], "OK");
+    // Signed in already, one more app: the admin hears of that sign-in too.
+    let (code, page) = open_page(&s, &mut b);
+    let r = b.submit(&page, "continue", &[]);
+    assert_eq!(location(&r), app_redirect(&s));
+    assert_eq!(outbox().len(), 2);
+    assert_eq!(checkloginkey(&s, &code)["status"], "OK");
 }
 
 #[test]
@@ -642,11 +648,14 @@ fn admin_lists_and_revokes_sessions_and_login_keys() {
     );
 }
 
+/// A raw request: method, target, headers, body.
+type Junk<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a [u8]);
+
 #[test]
 fn nothing_a_client_sends_gets_a_server_error() {
     let s = service();
     let page = s.url("login/");
-    let junk: &[(&str, &str, &[(&str, &str)], &[u8])] = &[
+    let junk: &[Junk] = &[
         ("PUT", &page, &[], b"x"),
         ("DELETE", &page, &[], b""),
         (

@@ -81,4 +81,25 @@ mod tests {
         assert_eq!(get(header, "missing"), None);
         assert_eq!(get("ah_session=", SESSION), None);
     }
+
+    #[test]
+    fn cookies_are_secure_behind_https() {
+        let app = |url: &str| super::super::test_app(&format!("public_url = '{url}'"));
+        let https = set(
+            &app("https://id.example.org/ah/"),
+            "/ah/login/",
+            CSRF,
+            "v",
+            60,
+        );
+        assert_eq!(
+            https,
+            "ah_csrf=v; Path=/ah/login; Max-Age=60; HttpOnly; SameSite=Lax; Secure"
+        );
+        let http = set(&app("http://h/"), "/login/", SESSION, "", -5);
+        assert_eq!(
+            http,
+            "ah_session=; Path=/login; Max-Age=0; HttpOnly; SameSite=Lax"
+        );
+    }
 }

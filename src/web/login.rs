@@ -13,14 +13,16 @@
 //! Every form carries a CSRF token: the session's own, or before a session exists the
 //! double-submit `ah_csrf` cookie.
 
-use std::collections::HashMap;
-
 use rusqlite::Connection;
 
 use super::cookies;
-use super::page::{Page, Step, safe_icon};
+use super::page::Step;
 use super::policy;
-use super::redirect;
+use super::visit::{
+    ALERT_ON_ACCESS, CHANGE_PASSWORD, Flow, NORMAL, Stop, Visit, form_fields, message,
+    query_fields, stop_page,
+};
+use crate::actions::credentials::LOGIN_INCORRECT;
 use crate::actions::throttle::{Guard, Secret};
 use crate::app::App;
 use crate::mail::alert::{self, AlertError};
@@ -28,43 +30,14 @@ use crate::password::{self, Verdict};
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing;
-use crate::store::accounts::{self, Account, Field};
+use crate::store::accounts::{self, Field};
 use crate::store::authlog::{self, LogType};
-use crate::store::loginkeys::{self, PendingKey};
-use crate::store::sessions::{self, Pending, Session};
-use crate::{clock, secrets, totp};
-
-/// Largest form body read.
-const BODY_MAX: usize = 64 * 1024;
-
-/// Longest value kept from one form field or query parameter.
-const FIELD_MAX: usize = 8192;
+use crate::store::loginkeys;
+use crate::store::sessions::{self, Pending};
+use crate::totp;
 
 /// Seconds a half-done sign-in (TOTP or new password still due) may take.
 const PENDING_TTL: i64 = 600;
-
-/// Status ids (acctstatus).
-const NORMAL: i64 = 1;
-const CHANGE_PASSWORD: i64 = 3;
-const ALERT_ON_ACCESS: i64 = 5;
-
-const LOGIN_INCORRECT: &str = "Login incorrect.";
-
-/// Why a request ends on an error page or a server failure.
-enum Stop {
-    /// A page to show as is.
-    Page(Response),
-    /// The database or the hashing pool failed.
-    Server(String),
-}
-
-impl From<rusqlite::Error> for Stop {
-    fn from(e: rusqlite::Error) -> Stop {
-        Stop::Server(format!("database: {e}"))
-    }
-}
-
-type Flow<T> = Result<T, Stop>;
 
 /// Answers one request for the login page. Forms, redirects and cookies use the path the
 /// request came in on (always with its final slash), so any prefix works.
@@ -74,12 +47,13 @@ pub fn answer(app: &App, req: &Request) -> Response {
     let outcome = match req.method.as_str() {
         "GET" | "HEAD" => Visit::open(app, req, &page, query_fields(req)).and_then(|v| v.show()),
         "POST" => form_fields(req).and_then(|f| Visit::open(app, req, &page, f)?.submit()),
-        _ => Err(Stop::Page(
+        _ => Err(stop_page(
             message(app, &page, "This page only answers GET and POST.").respond(405),
         )),
     };
     match outcome {
-        Ok(response) | Err(Stop::Page(response)) => response,
+        Ok(response) => response,
+        Err(Stop::Page(response)) => *response,
         Err(Stop::Server(why)) => {
             crate::log::error(&format!("login page: {why}"));
             let text = "The account server is temporarily unavailable. Try again later.";
@@ -88,135 +62,7 @@ pub fn answer(app: &App, req: &Request) -> Response {
     }
 }
 
-/// A page with only a message (no form) and a link to the plain sign-in page at `page`.
-fn message(app: &App, page: &str, text: &str) -> Page {
-    Page {
-        title: app.config.site_title.clone(),
-        heading: format!("Sign in to {}", app.config.site_title),
-        site: app.config.site_title.clone(),
-        error: Some(text.to_string()),
-        link: Some(page.to_string()),
-        link_text: "Go to the sign-in page".into(),
-        ..Page::default()
-    }
-    .at(Step::Message)
-}
-
-fn query_fields(req: &Request) -> HashMap<String, String> {
-    let (_, query) = routing::path_and_query(req);
-    parse_fields(query.as_bytes())
-}
-
-fn form_fields(req: &Request) -> Flow<HashMap<String, String>> {
-    if req.content_length > BODY_MAX || req.body.len() > BODY_MAX {
-        return Err(Stop::Page(Response::text(
-            413,
-            "413 Request body too large",
-        )));
-    }
-    let media = req.content_type.split(';').next().unwrap_or("").trim();
-    if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(Stop::Page(Response::text(
-            415,
-            "415 Send the form as application/x-www-form-urlencoded",
-        )));
-    }
-    Ok(parse_fields(&req.body))
-}
-
-/// Form or query pairs; over-long values are cut, later duplicates win.
-fn parse_fields(bytes: &[u8]) -> HashMap<String, String> {
-    form_urlencoded::parse(bytes)
-        .map(|(k, v)| (k.into_owned(), v.chars().take(FIELD_MAX).collect()))
-        .collect()
-}
-
-/// One request's view of the page: its fields, the key it is for, the session it is in.
-struct Visit<'a> {
-    app: &'a App,
-    req: &'a Request,
-    /// The page's path (form action, cookie path, redirects to itself).
-    page: &'a str,
-    fields: HashMap<String, String>,
-    ip: String,
-    now: i64,
-    code: String,
-    redirect: String,
-    key: Option<PendingKey>,
-    session: Option<(Session, Account)>,
-}
-
-impl<'a> Visit<'a> {
-    /// Reads the key, the return address and the session; an unknown or expired key and a
-    /// return address on a foreign origin end here with an error page.
-    fn open(
-        app: &'a App,
-        req: &'a Request,
-        page: &'a str,
-        fields: HashMap<String, String>,
-    ) -> Flow<Visit<'a>> {
-        let now = clock::unix_now();
-        let code = fields.get("code").map_or("", |s| s.trim()).to_string();
-        let redirect = fields.get("redirect").map_or("", |s| s.trim()).to_string();
-        if !redirect.is_empty() && !redirect::allowed(app, &redirect) {
-            return Err(Stop::Page(
-                message(
-                    app,
-                    page,
-                    "The address this sign-in would return to is not allowed.",
-                )
-                .respond(400),
-            ));
-        }
-        let key = if code.is_empty() {
-            None
-        } else {
-            match app.db.with(|c| loginkeys::find_pending(c, &code, now))? {
-                Some(key) => Some(key),
-                None => {
-                    let text = "This sign-in link is invalid or has expired. Go back to the app and sign in again.";
-                    return Err(Stop::Page(message(app, page, text).respond(400)));
-                }
-            }
-        };
-        let session = match cookies::get(&req.cookie, cookies::SESSION) {
-            Some(token) => app.db.with(|c| {
-                let Some(session) = sessions::find(c, token, now)? else {
-                    return Ok(None);
-                };
-                let account = accounts::by_uid(c, session.uid)?
-                    .filter(|a| matches!(a.acctstatus, NORMAL | CHANGE_PASSWORD | ALERT_ON_ACCESS));
-                Ok::<_, rusqlite::Error>(account.map(|a| (session, a)))
-            })?,
-            None => None,
-        };
-        Ok(Visit {
-            app,
-            req,
-            page,
-            ip: req.client_ip(&app.config.server.trusted_proxies),
-            fields,
-            now,
-            code,
-            redirect,
-            key,
-            session,
-        })
-    }
-
-    fn field(&self, name: &str) -> &str {
-        self.fields.get(name).map_or("", String::as_str)
-    }
-
-    /// The step still due in the session: its own, or a new password when an admin set
-    /// CHANGE_PASSWORD after it signed in.
-    fn pending(&self) -> Option<Option<Pending>> {
-        self.session.as_ref().map(|(s, a)| {
-            s.pending
-                .or((a.acctstatus == CHANGE_PASSWORD).then_some(Pending::NewPassword))
-        })
-    }
-
+impl Visit<'_> {
     /// The page as GET shows it for this session.
     fn show(&self) -> Flow<Response> {
         let notice =
@@ -231,106 +77,6 @@ impl<'a> Visit<'a> {
         let mut page = self.page(step);
         page.notice = notice;
         Ok(self.respond(page, 200))
-    }
-
-    /// The page for `step`, filled from this visit.
-    fn page(&self, step: Step) -> Page {
-        let site = &self.app.config.site_title;
-        let (heading, subheading, icon, appname) = match &self.key {
-            Some(key) => (
-                format!("Login to {}", key.appname),
-                format!("with your {site} account"),
-                key.appicon.as_deref().and_then(safe_icon),
-                key.appname.clone(),
-            ),
-            None => (
-                format!("Sign in to {site}"),
-                String::new(),
-                None,
-                site.clone(),
-            ),
-        };
-        let username = match &self.session {
-            Some((_, account)) => account.username.clone(),
-            None => self.field("username").chars().take(255).collect(),
-        };
-        Page {
-            title: heading.clone(),
-            heading,
-            subheading,
-            icon,
-            site: site.clone(),
-            action: self.page.to_string(),
-            code: self.code.clone(),
-            redirect: self.redirect.clone(),
-            username,
-            appname,
-            min_length: self.app.config.login.password_min_length,
-            ..Page::default()
-        }
-        .at(step)
-    }
-
-    /// Renders `page` with this visit's CSRF token; before a session exists the token is
-    /// the `ah_csrf` cookie, set here when the browser has none.
-    fn respond(&self, mut page: Page, status: u16) -> Response {
-        if let Some((session, _)) = &self.session {
-            page.csrf = session.csrf.clone();
-            return page.respond(status);
-        }
-        match cookies::get(&self.req.cookie, cookies::CSRF) {
-            Some(existing) => {
-                page.csrf = existing.to_string();
-                page.respond(status)
-            }
-            None => {
-                page.csrf = cookies::new_csrf();
-                let cookie = cookies::set(self.app, self.page, cookies::CSRF, &page.csrf, 86_400);
-                page.respond(status).with_header("Set-Cookie", &cookie)
-            }
-        }
-    }
-
-    /// The form of `step` again, with an error above it.
-    fn again(&self, step: Step, status: u16, error: &str) -> Response {
-        let mut page = self.page(step);
-        page.error = Some(error.to_string());
-        self.respond(page, status)
-    }
-
-    /// This page by GET, keeping the key and the return address (`extra` appended).
-    fn self_url(&self, extra: &[(&str, &str)]) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
-            ("code", self.code.as_str()),
-            ("redirect", self.redirect.as_str()),
-        ]
-        .into_iter()
-        .chain(extra.iter().copied())
-        {
-            if !value.is_empty() {
-                query.append_pair(name, value);
-            }
-        }
-        let query = query.finish();
-        if query.is_empty() {
-            self.page.to_string()
-        } else {
-            format!("{}?{query}", self.page)
-        }
-    }
-
-    fn csrf_ok(&self) -> bool {
-        let sent = self.field("csrf");
-        if sent.is_empty() {
-            return false;
-        }
-        let session = self.session.as_ref().map(|(s, _)| s.csrf.as_str());
-        let cookie = cookies::get(&self.req.cookie, cookies::CSRF);
-        [session, cookie]
-            .into_iter()
-            .flatten()
-            .any(|expected| secrets::constant_time_eq(expected.as_bytes(), sent.as_bytes()))
     }
 
     /// Handles one posted form.
@@ -350,11 +96,7 @@ impl<'a> Visit<'a> {
             ("totp", Some(Some(Pending::Totp))) => self.totp_step(),
             ("newpass", Some(Some(Pending::NewPassword))) => self.new_password_step(true),
             ("newpass", Some(None)) => self.new_password_step(false),
-            ("continue", Some(None)) => {
-                let uid = self.session.as_ref().map_or(0, |(s, _)| s.uid);
-                let done = self.app.db.write(|tx| self.complete(tx, uid))?;
-                self.finished(done, None)
-            }
+            ("continue", Some(None)) => self.continue_step(),
             ("logout", Some(_)) => self.logout(),
             // A form of another step (an old tab, a double submit): show where things are.
             ("password" | "totp" | "newpass" | "continue" | "logout", _) => {
@@ -362,28 +104,6 @@ impl<'a> Visit<'a> {
             }
             _ => Ok(message(self.app, self.page, "This form is not known here.").respond(400)),
         }
-    }
-
-    /// Answers 429 with Retry-After while the limiter holds this (IP, user) pair.
-    fn throttled(&self, guard: &Guard, step: Step) -> Flow<()> {
-        match guard.blocked_for(self.app)? {
-            None => Ok(()),
-            Some(wait) => {
-                let minutes = wait.div_ceil(60);
-                let text = format!(
-                    "Too many failed attempts. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
-                );
-                Err(Stop::Page(
-                    self.again(step, 429, &text)
-                        .with_header("Retry-After", &wait.to_string()),
-                ))
-            }
-        }
-    }
-
-    fn note(&self, username: &str) -> String {
-        format!("Username: {}, Page: login", username.to_ascii_lowercase())
     }
 
     fn password_step(&self) -> Flow<Response> {
@@ -600,6 +320,21 @@ impl<'a> Visit<'a> {
             } else {
                 Ok(Done::Changed)
             }
+        })?;
+        self.finished(done, None)
+    }
+
+    /// A signed-in browser approves one more app's key; an ALERT_ON_ACCESS account's
+    /// admin hears of it like of any sign-in.
+    fn continue_step(&self) -> Flow<Response> {
+        let Some((_, account)) = &self.session else {
+            return Ok(Response::see_other(&self.self_url(&[])));
+        };
+        let done = self.app.db.write(|tx| {
+            if account.acctstatus == ALERT_ON_ACCESS {
+                self.queue_alert(tx, &account.username)?;
+            }
+            self.complete(tx, account.uid)
         })?;
         self.finished(done, None)
     }

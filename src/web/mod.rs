@@ -8,6 +8,7 @@ pub mod login;
 pub mod page;
 pub mod policy;
 pub mod redirect;
+mod visit;
 
 use crate::app::App;
 use crate::request::Request;
@@ -31,18 +32,21 @@ pub fn login_path(app: &App) -> String {
     format!("{}/login/", path.trim_end_matches('/'))
 }
 
+/// An app over an in-memory database with this TOML configuration (unit tests).
+#[cfg(test)]
+pub(crate) fn test_app(toml: &str) -> App {
+    let mut config = crate::config::Config::from_toml(toml).unwrap();
+    config.database = ":memory:".into();
+    App::open(config).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     #[test]
     fn the_page_lives_under_the_public_url() {
-        let app = |public_url: &str| {
-            let mut config = Config::from_toml(&format!("public_url = '{public_url}'")).unwrap();
-            config.database = ":memory:".into();
-            App::open(config).unwrap()
-        };
+        let app = |url: &str| test_app(&format!("public_url = '{url}'"));
         assert_eq!(
             login_path(&app("https://id.example.org/accounthub/")),
             "/accounthub/login/"

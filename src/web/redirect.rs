@@ -80,7 +80,6 @@ pub fn origin_of(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     #[test]
     fn origins_are_normalised() {
@@ -109,14 +108,11 @@ mod tests {
 
     #[test]
     fn only_app_and_allowlisted_origins_pass() {
-        let mut config = Config::from_toml(
+        let app = crate::web::test_app(
             "public_url = 'https://id.example.org/accounthub/'\n\
              [login]\nredirect_allowlist = ['https://extra.example.org']\n\
              [apps.binstack]\nurl = '/binstack/'\n[apps.qc]\nurl = 'https://qc.example.org/'\n",
-        )
-        .unwrap();
-        config.database = ":memory:".into();
-        let app = App::open(config).unwrap();
+        );
         assert!(allowed(&app, "https://id.example.org/binstack/index.php"));
         assert!(allowed(&app, "https://qc.example.org:443/app/"));
         assert!(allowed(&app, "https://extra.example.org/"));

@@ -142,13 +142,20 @@ pub fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// `getloginkey` as BinStack sends it (JSON POST); returns (code, loginurl).
+/// `getloginkey` as BinStack sends it (JSON POST, its logo's URL as the icon); returns
+/// (code, loginurl).
 pub fn getloginkey(s: &Service, appname: &str) -> (String, String) {
+    let icon = format!("http://127.0.0.1:{}/binstack/static/img/logo.svg", s.port);
+    getloginkey_with_icon(s, appname, &icon)
+}
+
+/// `getloginkey` with the given `appicon`; returns (code, loginurl).
+pub fn getloginkey_with_icon(s: &Service, appname: &str, icon: &str) -> (String, String) {
     let r = s.json(&json!({
         "action": "getloginkey",
         "key": s.keys["AUTH"],
         "appname": appname,
-        "appicon": format!("http://127.0.0.1:{}/binstack/static/img/logo.svg", s.port),
+        "appicon": icon,
     }));
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
