@@ -11,6 +11,8 @@
 //!
 //! Maian: `POST .../index.php?api` (or `?p=api`), and `.../api/` when the body is a JSON
 //! object with `op` but no `action` (and the query has no `action`).
+//!
+//! Mobile API: `.../mobile/index.php` and `.../mobile/`, query string < body, no path form.
 
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
