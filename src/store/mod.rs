@@ -10,6 +10,7 @@ pub mod directory;
 pub mod loginkeys;
 pub mod mobile_codes;
 pub mod notifications;
+pub mod onetimekeys;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
