@@ -12,6 +12,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod front;
+pub mod import;
 pub mod log;
 pub mod maian;
 pub mod mail;

@@ -4,6 +4,7 @@
 
 pub mod factors;
 pub mod groups;
+pub mod import;
 pub mod keys;
 pub mod mail;
 pub mod managers;
@@ -77,6 +78,8 @@ enum Command {
     /// Manage manager → employee relations.
     #[command(subcommand)]
     Manager(managers::ManagerCommand),
+    /// Move a PHP AccountHub install over, from its MariaDB/MySQL database or a dump.
+    Import(import::ImportArgs),
 }
 
 /// Entry point of the binary; returns the process exit code.
@@ -124,6 +127,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Group(cmd) => groups::run(&open(config_path)?, cmd),
         Command::Perm(cmd) => perms::run(&open(config_path)?, cmd),
         Command::Manager(cmd) => managers::run(&open(config_path)?, cmd),
+        Command::Import(args) => import::run(&open(config_path)?, args),
     }
 }
 

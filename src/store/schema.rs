@@ -15,8 +15,11 @@ pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// A step from version N to N+1 (index N - 1).
 type Step = fn(&Transaction) -> Result<()>;
 
-/// Steps from version N to N+1, for N = 1, 2, ...
-const MIGRATIONS: &[Step] = &[ranked_search];
+/// Steps from version N to N+1, for N = 1, 2, ... Versions 2 (the name-ranked usersearch
+/// index) and 3 (an index that SQLite 3.40's own tools can write through) both changed
+/// only the search index, and `rebuild_search` goes from either earlier layout to the
+/// latest, so the step to version 2 has nothing left to do.
+const MIGRATIONS: &[Step] = &[covered_by_next_step, rebuild_search];
 
 /// Version this binary writes and expects.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
@@ -43,15 +46,24 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     hash_plaintext_keys(conn)
 }
 
-/// Version 2: usersearch reads a name-ranked index instead of walking a name index. The
-/// version 1 index and its triggers are replaced by schema.sql's "usersearch index"
-/// section, then filled from the accounts.
-fn ranked_search(tx: &Transaction) -> Result<()> {
+/// Version 1 to 2: the version 3 step rebuilds the search index from version 1 too.
+fn covered_by_next_step(_: &Transaction) -> Result<()> {
+    Ok(())
+}
+
+/// Version 3: the usersearch index of version 1 (one FTS5 table keyed by uid plus a name
+/// index) or version 2 (ranked, but with FTS5's `contentless_delete`, which SQLite 3.40
+/// cannot open, so Debian 12's sqlite3 and PHP could not write `accounts`) is replaced by
+/// schema.sql's "usersearch index" section, then filled from the accounts.
+fn rebuild_search(tx: &Transaction) -> Result<()> {
     tx.execute_batch(
         "DROP TRIGGER IF EXISTS accounts_search_insert;
          DROP TRIGGER IF EXISTS accounts_search_delete;
          DROP TRIGGER IF EXISTS accounts_search_update;
          DROP TABLE IF EXISTS accounts_search;
+         DROP TABLE IF EXISTS accounts_search_recent;
+         DROP TABLE IF EXISTS search_rank;
+         DROP TABLE IF EXISTS search_recent;
          DROP INDEX IF EXISTS accounts_by_name;",
     )?;
     tx.execute_batch(section(SCHEMA_SQL, "usersearch index"))?;
@@ -152,7 +164,7 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 2);
+        assert_eq!(v, SCHEMA_VERSION);
         let names = |c: &Connection, q: &str| -> Vec<String> {
             search::users(c, q)
                 .unwrap()
@@ -175,6 +187,50 @@ mod tests {
             .unwrap();
         assert_eq!(names(&conn, "mar"), ["al", "amy"]);
         assert!(section(SCHEMA_SQL, "usersearch index").contains("CREATE TABLE search_rank"));
+    }
+
+    #[test]
+    fn version_2_file_loses_contentless_delete_and_keeps_its_matches() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Version 2's index: the same layout, but with the option SQLite 3.40 cannot read.
+        let version_2 = section(SCHEMA_SQL, "usersearch index")
+            .replace("content = ''", "content = '', contentless_delete = 1");
+        conn.execute_batch(&format!(
+            "DROP TRIGGER accounts_search_insert; DROP TRIGGER accounts_search_delete;
+             DROP TRIGGER accounts_search_update; DROP TABLE accounts_search;
+             DROP TABLE search_rank; DROP TABLE accounts_search_recent; DROP TABLE search_recent;
+             {version_2}
+             INSERT INTO accounts (username, realname) VALUES ('zed', 'Zed Martin'),
+                 ('amy', 'Amy Marsh');
+             PRAGMA user_version = 2;"
+        ))
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let old_option: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%contentless_delete%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old_option, 0);
+        let names = |c: &Connection| -> Vec<String> {
+            search::users(c, "mar")
+                .unwrap()
+                .into_iter()
+                .map(|f| f.username)
+                .collect()
+        };
+        assert_eq!(names(&conn), ["amy", "zed"]);
+        conn.execute("DELETE FROM accounts WHERE username = 'amy'", [])
+            .unwrap();
+        conn.execute(
+            "UPDATE accounts SET realname = 'Zed Stone' WHERE username = 'zed'",
+            [],
+        )
+        .unwrap();
+        assert!(names(&conn).is_empty());
     }
 
     #[test]
