@@ -513,5 +513,4 @@ fn debian_sqlite_tools_write_accounts_and_usersearch_follows() {
     s.cli_ok(&["reindex"]);
     assert_eq!(names("brand"), ["alice"]);
     assert!(names("quist").is_empty());
-    s.take_responder();
 }
