@@ -11,8 +11,8 @@ use mysql::{Conn, Opts, Value};
 
 use super::source::{Table, Tables};
 
-/// Reads every base table of the URL's database.
-pub fn read(url: &str, mut on_rows: impl FnMut(usize)) -> Result<Tables, String> {
+/// Reads every base table of the URL's database; `on_table` hears each table's name first.
+pub fn read(url: &str, mut on_table: impl FnMut(&str)) -> Result<Tables, String> {
     let opts = Opts::from_url(url).map_err(|e| format!("bad database URL: {e}"))?;
     if opts.get_db_name().is_none() {
         return Err("the database URL names no database (mysql://USER:PASS@HOST/DB)".into());
@@ -33,6 +33,7 @@ pub fn read(url: &str, mut on_rows: impl FnMut(usize)) -> Result<Tables, String>
         .map_err(err)?;
     let mut tables = Tables::new();
     for (name, next_id) in names {
+        on_table(&name);
         let columns: Vec<String> = conn
             .exec(
                 "SELECT COLUMN_NAME FROM information_schema.COLUMNS
@@ -50,7 +51,6 @@ pub fn read(url: &str, mut on_rows: impl FnMut(usize)) -> Result<Tables, String>
                 .map(|v| text(v).map_err(|e| format!("`{name}` row {}: {e}", rows.len() + 1)))
                 .collect::<Result<_, _>>()?;
             rows.push(cells);
-            on_rows(1);
         }
         tables.insert(
             name.to_lowercase(),

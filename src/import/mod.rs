@@ -85,7 +85,7 @@ pub fn run(app: &App, options: &Options) -> Result<Report, String> {
     let tables = match &options.source {
         Source::Live(url) => {
             let progress = Progress::spinner("reading the database");
-            live::read(url, |n| progress.inc(n))?
+            live::read(url, |table| progress.say(format!("reading `{table}`")))?
         }
         Source::Dump(path) => {
             let _progress = Progress::spinner("parsing the dump");

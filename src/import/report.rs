@@ -21,15 +21,20 @@ impl Progress {
         Progress(bar)
     }
 
-    /// A spinner counting rows of unknown total.
+    /// A spinner for a step of unknown length; `say` updates its message.
     pub fn spinner(what: &str) -> Progress {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{msg:>20} {spinner} {pos} rows") {
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
             bar.set_style(style);
         }
         bar.set_message(what.to_string());
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         Progress(bar)
+    }
+
+    /// Replaces the message.
+    pub fn say(&self, what: String) {
+        self.0.set_message(what);
     }
 
     /// Advances by `n` steps.
