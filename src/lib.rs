@@ -4,8 +4,9 @@
 //! `request::Request` → `pipeline` (`routing::route` decides what it is, then the route's
 //! `prepare` and `run` stages) → `api` / `maian` (the two APIs; `keyauth` is their shared
 //! key step) → `actions` (the action contract, the dispatch table, one module per action
-//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line; `import`
-//! (run from it) moves a PHP AccountHub install over.
+//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line; `web` is
+//! the HTML face beside the APIs (the SSO login page); `import` (run from the command
+//! line) moves a PHP AccountHub install over.
 
 pub mod actions;
 pub mod api;
@@ -27,3 +28,4 @@ pub mod routing;
 pub mod secrets;
 pub mod store;
 pub mod totp;
+pub mod web;

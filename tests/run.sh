@@ -17,6 +17,9 @@ command -v mariadbd >/dev/null || packages+=(mariadb-server)
 command -v php >/dev/null || packages+=(php-cli)
 php -m 2>/dev/null | grep -qx pdo_sqlite || packages+=(php-sqlite3)
 [ -x /usr/bin/sqlite3 ] || packages+=(sqlite3)
+# tests/browser.rs: headless Chromium driven over WebDriver.
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+command -v chromedriver >/dev/null || packages+=(chromium-driver)
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod mail;
 pub mod managers;
 pub mod perms;
+pub mod sessions;
 pub mod show;
 pub mod users;
 
@@ -80,6 +81,9 @@ enum Command {
     Manager(managers::ManagerCommand),
     /// Move a PHP AccountHub install over, from its MariaDB/MySQL database or a dump.
     Import(import::ImportArgs),
+    /// List or end a user's login-page sessions and approved login keys.
+    #[command(subcommand)]
+    Session(sessions::SessionCommand),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -118,6 +122,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Perm(cmd) => perms::run(&open(config_path)?, cmd),
         Command::Manager(cmd) => managers::run(&open(config_path)?, cmd),
         Command::Import(args) => import::run(&open(config_path)?, args),
+        Command::Session(cmd) => sessions::run(&open(config_path)?, cmd),
     }
 }
 

@@ -30,6 +30,7 @@ const DATA_TABLES: &[&str] = &[
     "userloginkeys",
     "apppasswords",
     "authlog",
+    "login_sessions",
     "accounts",
     "\"groups\"",
     "apikeys",

@@ -16,10 +16,10 @@ pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 type Step = fn(&Transaction) -> Result<()>;
 
 /// Steps from version N to N+1, for N = 1, 2, ... Versions 2 (the name-ranked usersearch
-/// index) and 3 (an index that SQLite 3.40's own tools can write through) both changed
+/// index) and 4 (an index that SQLite 3.40's own tools can write through) both changed
 /// only the search index, and `rebuild_search` goes from either earlier layout to the
 /// latest, so the step to version 2 has nothing left to do.
-const MIGRATIONS: &[Step] = &[covered_by_next_step, rebuild_search];
+const MIGRATIONS: &[Step] = &[covered_by_rebuild_search, login_sessions, rebuild_search];
 
 /// Version this binary writes and expects.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
@@ -46,13 +46,18 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     hash_plaintext_keys(conn)
 }
 
-/// Version 1 to 2: the version 3 step rebuilds the search index from version 1 too.
-fn covered_by_next_step(_: &Transaction) -> Result<()> {
+/// Version 1 to 2: the version 4 step rebuilds the search index from version 1 too.
+fn covered_by_rebuild_search(_: &Transaction) -> Result<()> {
     Ok(())
 }
 
-/// Version 3: the usersearch index of version 1 (one FTS5 table keyed by uid plus a name
-/// index) or version 2 (ranked, but with FTS5's `contentless_delete`, which SQLite 3.40
+/// Version 3: browser sessions of the login page, schema.sql's "login sessions" section.
+fn login_sessions(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(section(SCHEMA_SQL, "login sessions"))
+}
+
+/// Version 4: the usersearch index of version 1 (one FTS5 table keyed by uid plus a name
+/// index) or versions 2 and 3 (ranked, but with FTS5's `contentless_delete`, which SQLite 3.40
 /// cannot open, so Debian 12's sqlite3 and PHP could not write `accounts`) is replaced by
 /// schema.sql's "usersearch index" section, then filled from the accounts.
 fn rebuild_search(tx: &Transaction) -> Result<()> {
@@ -132,7 +137,8 @@ mod tests {
         assert_eq!(v, SCHEMA_VERSION);
     }
 
-    /// A version 1 file: today's tables with version 1's usersearch index in place.
+    /// A version 1 file: today's tables with version 1's usersearch index in place and
+    /// without the tables of later versions.
     fn version_1_file() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
@@ -140,6 +146,7 @@ mod tests {
             "DROP TRIGGER accounts_search_insert; DROP TRIGGER accounts_search_delete;
              DROP TRIGGER accounts_search_update; DROP TABLE accounts_search;
              DROP TABLE search_rank; DROP TABLE accounts_search_recent; DROP TABLE search_recent;
+             DROP TABLE login_sessions;
              CREATE INDEX accounts_by_name ON accounts (realname, uid) WHERE deleted = 0;
              CREATE VIRTUAL TABLE accounts_search USING fts5 (username, realname,
                  tokenize = 'trigram case_sensitive 0', content = '', contentless_delete = 1);
@@ -190,20 +197,20 @@ mod tests {
     }
 
     #[test]
-    fn version_2_file_loses_contentless_delete_and_keeps_its_matches() {
+    fn version_3_file_loses_contentless_delete_and_keeps_its_matches() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        // Version 2's index: the same layout, but with the option SQLite 3.40 cannot read.
-        let version_2 = section(SCHEMA_SQL, "usersearch index")
+        // Version 3's index: the same layout, but with the option SQLite 3.40 cannot read.
+        let version_3 = section(SCHEMA_SQL, "usersearch index")
             .replace("content = ''", "content = '', contentless_delete = 1");
         conn.execute_batch(&format!(
             "DROP TRIGGER accounts_search_insert; DROP TRIGGER accounts_search_delete;
              DROP TRIGGER accounts_search_update; DROP TABLE accounts_search;
              DROP TABLE search_rank; DROP TABLE accounts_search_recent; DROP TABLE search_recent;
-             {version_2}
+             {version_3}
              INSERT INTO accounts (username, realname) VALUES ('zed', 'Zed Martin'),
                  ('amy', 'Amy Marsh');
-             PRAGMA user_version = 2;"
+             PRAGMA user_version = 3;"
         ))
         .unwrap();
         migrate(&mut conn).unwrap();
@@ -231,6 +238,27 @@ mod tests {
         )
         .unwrap();
         assert!(names(&conn).is_empty());
+    }
+
+    #[test]
+    fn version_2_file_gets_the_login_sessions_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch("DROP TABLE login_sessions; PRAGMA user_version = 2;")
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'login_sessions' AND type = 'index' AND sql IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 2);
     }
 
     #[test]

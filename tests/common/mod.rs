@@ -9,6 +9,7 @@ pub mod apache;
 pub mod fcgi;
 pub mod http;
 pub mod mariadb;
+pub mod web;
 
 use std::collections::HashMap;
 use std::io::Write;
