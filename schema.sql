@@ -70,7 +70,7 @@ CREATE TABLE managers (
 );
 CREATE INDEX managers_employee ON managers (employeeid);
 
--- begin: usersearch index (also run alone by the version 2 migration)
+-- begin: usersearch index (also run alone by the migrations that rebuild it)
 -- accounthub: substring index for usersearch (src/store/search.rs). Trigrams of the user
 -- name and real name of live (not deleted) accounts, case-folded, contentless, in two parts:
 -- * accounts_search: rowid = the account's rank in (realname, uid) order at the last reindex
@@ -79,18 +79,19 @@ CREATE INDEX managers_employee ON managers (employeeid);
 -- * accounts_search_recent: rowid = uid, for accounts added or changed since (listed in
 --   search_recent); they are few, so their matches are sorted on the spot.
 -- The triggers move a changed account from the first part to the second; search::upkeep
--- folds the second back into the first when it grows.
+-- folds the second back into the first when it grows. Everything here works on SQLite
+-- 3.40 (Debian 12's sqlite3 and PHP pdo_sqlite): entries leave the contentless indexes by
+-- FTS5's 'delete' command, which takes the indexed values, and those are always the old
+-- row's values, because an account in either part was indexed as it was at its last change.
 CREATE VIRTUAL TABLE accounts_search USING fts5 (
-    username, realname,
-    tokenize = 'trigram case_sensitive 0', content = '', contentless_delete = 1
+    username, realname, tokenize = 'trigram case_sensitive 0', content = ''
 );
 CREATE TABLE search_rank (
     rank INTEGER PRIMARY KEY,
     uid  INTEGER NOT NULL UNIQUE
 );
 CREATE VIRTUAL TABLE accounts_search_recent USING fts5 (
-    username, realname,
-    tokenize = 'trigram case_sensitive 0', content = '', contentless_delete = 1
+    username, realname, tokenize = 'trigram case_sensitive 0', content = ''
 );
 CREATE TABLE search_recent (
     uid INTEGER PRIMARY KEY
@@ -101,18 +102,20 @@ CREATE TRIGGER accounts_search_insert AFTER INSERT ON accounts WHEN new.deleted 
     INSERT INTO search_recent (uid) VALUES (new.uid);
 END;
 CREATE TRIGGER accounts_search_delete AFTER DELETE ON accounts BEGIN
-    DELETE FROM accounts_search WHERE rowid = (SELECT rank FROM search_rank WHERE uid = old.uid);
+    INSERT INTO accounts_search (accounts_search, rowid, username, realname)
+    SELECT 'delete', rank, old.username, old.realname FROM search_rank WHERE uid = old.uid;
     DELETE FROM search_rank WHERE uid = old.uid;
-    DELETE FROM accounts_search_recent
-    WHERE rowid = (SELECT uid FROM search_recent WHERE uid = old.uid);
+    INSERT INTO accounts_search_recent (accounts_search_recent, rowid, username, realname)
+    SELECT 'delete', uid, old.username, old.realname FROM search_recent WHERE uid = old.uid;
     DELETE FROM search_recent WHERE uid = old.uid;
 END;
 CREATE TRIGGER accounts_search_update
 AFTER UPDATE OF uid, username, realname, deleted ON accounts BEGIN
-    DELETE FROM accounts_search WHERE rowid = (SELECT rank FROM search_rank WHERE uid = old.uid);
+    INSERT INTO accounts_search (accounts_search, rowid, username, realname)
+    SELECT 'delete', rank, old.username, old.realname FROM search_rank WHERE uid = old.uid;
     DELETE FROM search_rank WHERE uid = old.uid;
-    DELETE FROM accounts_search_recent
-    WHERE rowid = (SELECT uid FROM search_recent WHERE uid = old.uid);
+    INSERT INTO accounts_search_recent (accounts_search_recent, rowid, username, realname)
+    SELECT 'delete', uid, old.username, old.realname FROM search_recent WHERE uid = old.uid;
     DELETE FROM search_recent WHERE uid = old.uid;
     INSERT INTO accounts_search_recent (rowid, username, realname)
     SELECT new.uid, new.username, new.realname WHERE new.deleted = 0;

@@ -6,7 +6,8 @@
 //! key step) → `actions` (the action contract, the dispatch table, one module per action
 //! family) → `store` (all SQL) → one SQLite file. `cli` is the command line; `web` is
 //! the HTML face beside the APIs (the SSO login page), `mobile` the mobile app's API over
-//! the same actions.
+//! the same actions; `import` (run from the command line) moves a PHP AccountHub install
+//! over.
 
 pub mod actions;
 pub mod api;
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod front;
+pub mod import;
 pub mod keyauth;
 pub mod log;
 pub mod maian;

@@ -173,6 +173,43 @@ impl HashGate {
     }
 }
 
+impl HashGate {
+    /// Runs every job on the pool at once and returns their results in order, calling
+    /// `on_done` as each finishes: bulk work (an import's PINs) keeps every hashing thread
+    /// busy, where `run` from one thread would use one core.
+    pub fn run_all<T: Send + 'static>(
+        &self,
+        jobs: Vec<Box<dyn FnOnce() -> T + Send>>,
+        mut on_done: impl FnMut(),
+    ) -> Vec<T> {
+        let count = jobs.len();
+        let (done_tx, done_rx) = mpsc::channel();
+        {
+            let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            for (index, f) in jobs.into_iter().enumerate() {
+                let done_tx = done_tx.clone();
+                let job: Job = Box::new(move || {
+                    let _ = done_tx.send((index, f()));
+                });
+                // No pool thread could be started: hash on the caller's thread instead.
+                if let Err(mpsc::SendError(job)) = queue.send(job) {
+                    job();
+                }
+            }
+        }
+        drop(done_tx);
+        let mut results: Vec<Option<T>> = (0..count).map(|_| None).collect();
+        for (index, value) in done_rx.iter().take(count) {
+            results[index] = Some(value);
+            on_done();
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("a hashing job ended without a result"))
+            .collect()
+    }
+}
+
 /// Moves the calling thread to SCHED_IDLE (Linux applies policies per thread), or where
 /// that is refused, to the lowest nice value.
 fn lower_priority() {
@@ -235,6 +272,32 @@ mod tests {
             "SCHED_IDLE, or nice 19 where that is refused"
         );
         assert!(!lowered(), "the caller's own thread keeps its priority");
+    }
+
+    #[test]
+    fn run_all_keeps_order_and_uses_every_thread() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let gate = HashGate::new(3);
+        let active = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let jobs: Vec<Box<dyn FnOnce() -> usize + Send>> = (0..9usize)
+            .map(|i| {
+                let (active, peak) = (active.clone(), peak.clone());
+                Box::new(move || {
+                    let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    i * 10
+                }) as Box<dyn FnOnce() -> usize + Send>
+            })
+            .collect();
+        let mut done = 0;
+        let results = gate.run_all(jobs, || done += 1);
+        assert_eq!(results, (0..9).map(|i| i * 10).collect::<Vec<_>>());
+        assert_eq!(done, 9);
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
     }
 
     #[test]

@@ -12,6 +12,11 @@ packages=()
 [ -e /usr/lib/apache2/modules/mod_fcgid.so ] || packages+=(libapache2-mod-fcgid)
 command -v spawn-fcgi >/dev/null || packages+=(spawn-fcgi)
 command -v systemd-analyze >/dev/null || packages+=(systemd)
+# tests/import.rs: a private MariaDB, PHP's password_hash and pdo_sqlite, Debian's sqlite3.
+command -v mariadbd >/dev/null || packages+=(mariadb-server)
+command -v php >/dev/null || packages+=(php-cli)
+php -m 2>/dev/null | grep -qx pdo_sqlite || packages+=(php-sqlite3)
+[ -x /usr/bin/sqlite3 ] || packages+=(sqlite3)
 # tests/browser.rs: headless Chromium driven over WebDriver.
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 command -v chromedriver >/dev/null || packages+=(chromium-driver)

@@ -4,6 +4,7 @@
 
 pub mod factors;
 pub mod groups;
+pub mod import;
 pub mod keys;
 pub mod mail;
 pub mod managers;
@@ -78,6 +79,8 @@ enum Command {
     /// Manage manager → employee relations.
     #[command(subcommand)]
     Manager(managers::ManagerCommand),
+    /// Move a PHP AccountHub install over, from its MariaDB/MySQL database or a dump.
+    Import(import::ImportArgs),
     /// List or end a user's login-page sessions and approved login keys.
     #[command(subcommand)]
     Session(sessions::SessionCommand),
@@ -118,6 +121,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Group(cmd) => groups::run(&open(config_path)?, cmd),
         Command::Perm(cmd) => perms::run(&open(config_path)?, cmd),
         Command::Manager(cmd) => managers::run(&open(config_path)?, cmd),
+        Command::Import(args) => import::run(&open(config_path)?, args),
         Command::Session(cmd) => sessions::run(&open(config_path)?, cmd),
     }
 }

@@ -7,6 +7,7 @@ pub mod apikeys;
 pub mod apppasswords;
 pub mod authlog;
 pub mod directory;
+pub mod import;
 pub mod loginkeys;
 pub mod mobile_codes;
 pub mod notifications;

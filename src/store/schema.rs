@@ -15,8 +15,11 @@ pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 /// A step from version N to N+1 (index N - 1).
 type Step = fn(&Transaction) -> Result<()>;
 
-/// Steps from version N to N+1, for N = 1, 2, ...
-const MIGRATIONS: &[Step] = &[ranked_search, login_sessions];
+/// Steps from version N to N+1, for N = 1, 2, ... Versions 2 (the name-ranked usersearch
+/// index) and 4 (an index that SQLite 3.40's own tools can write through) both changed
+/// only the search index, and `rebuild_search` goes from either earlier layout to the
+/// latest, so the step to version 2 has nothing left to do.
+const MIGRATIONS: &[Step] = &[covered_by_rebuild_search, login_sessions, rebuild_search];
 
 /// Version this binary writes and expects.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
@@ -43,24 +46,33 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     hash_plaintext_keys(conn)
 }
 
-/// Version 2: usersearch reads a name-ranked index instead of walking a name index. The
-/// version 1 index and its triggers are replaced by schema.sql's "usersearch index"
-/// section, then filled from the accounts.
-fn ranked_search(tx: &Transaction) -> Result<()> {
-    tx.execute_batch(
-        "DROP TRIGGER IF EXISTS accounts_search_insert;
-         DROP TRIGGER IF EXISTS accounts_search_delete;
-         DROP TRIGGER IF EXISTS accounts_search_update;
-         DROP TABLE IF EXISTS accounts_search;
-         DROP INDEX IF EXISTS accounts_by_name;",
-    )?;
-    tx.execute_batch(section(SCHEMA_SQL, "usersearch index"))?;
-    search::reindex(tx)
+/// Version 1 to 2: the version 4 step rebuilds the search index from version 1 too.
+fn covered_by_rebuild_search(_: &Transaction) -> Result<()> {
+    Ok(())
 }
 
 /// Version 3: browser sessions of the login page, schema.sql's "login sessions" section.
 fn login_sessions(tx: &Transaction) -> Result<()> {
     tx.execute_batch(section(SCHEMA_SQL, "login sessions"))
+}
+
+/// Version 4: the usersearch index of version 1 (one FTS5 table keyed by uid plus a name
+/// index) or versions 2 and 3 (ranked, but with FTS5's `contentless_delete`, which SQLite 3.40
+/// cannot open, so Debian 12's sqlite3 and PHP could not write `accounts`) is replaced by
+/// schema.sql's "usersearch index" section, then filled from the accounts.
+fn rebuild_search(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(
+        "DROP TRIGGER IF EXISTS accounts_search_insert;
+         DROP TRIGGER IF EXISTS accounts_search_delete;
+         DROP TRIGGER IF EXISTS accounts_search_update;
+         DROP TABLE IF EXISTS accounts_search;
+         DROP TABLE IF EXISTS accounts_search_recent;
+         DROP TABLE IF EXISTS search_rank;
+         DROP TABLE IF EXISTS search_recent;
+         DROP INDEX IF EXISTS accounts_by_name;",
+    )?;
+    tx.execute_batch(section(SCHEMA_SQL, "usersearch index"))?;
+    search::reindex(tx)
 }
 
 /// The lines of `sql` after the line `-- begin: NAME...` and before `-- end: NAME`; empty
@@ -185,6 +197,50 @@ mod tests {
     }
 
     #[test]
+    fn version_3_file_loses_contentless_delete_and_keeps_its_matches() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        // Version 3's index: the same layout, but with the option SQLite 3.40 cannot read.
+        let version_3 = section(SCHEMA_SQL, "usersearch index")
+            .replace("content = ''", "content = '', contentless_delete = 1");
+        conn.execute_batch(&format!(
+            "DROP TRIGGER accounts_search_insert; DROP TRIGGER accounts_search_delete;
+             DROP TRIGGER accounts_search_update; DROP TABLE accounts_search;
+             DROP TABLE search_rank; DROP TABLE accounts_search_recent; DROP TABLE search_recent;
+             {version_3}
+             INSERT INTO accounts (username, realname) VALUES ('zed', 'Zed Martin'),
+                 ('amy', 'Amy Marsh');
+             PRAGMA user_version = 3;"
+        ))
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let old_option: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE sql LIKE '%contentless_delete%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(old_option, 0);
+        let names = |c: &Connection| -> Vec<String> {
+            search::users(c, "mar")
+                .unwrap()
+                .into_iter()
+                .map(|f| f.username)
+                .collect()
+        };
+        assert_eq!(names(&conn), ["amy", "zed"]);
+        conn.execute("DELETE FROM accounts WHERE username = 'amy'", [])
+            .unwrap();
+        conn.execute(
+            "UPDATE accounts SET realname = 'Zed Stone' WHERE username = 'zed'",
+            [],
+        )
+        .unwrap();
+        assert!(names(&conn).is_empty());
+    }
+
+    #[test]
     fn version_2_file_gets_the_login_sessions_table() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
@@ -194,7 +250,7 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 3);
+        assert_eq!(v, SCHEMA_VERSION);
         let indexes: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'login_sessions' AND type = 'index' AND sql IS NOT NULL",

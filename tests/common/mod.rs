@@ -8,6 +8,7 @@
 pub mod apache;
 pub mod fcgi;
 pub mod http;
+pub mod mariadb;
 pub mod web;
 
 use std::collections::HashMap;
@@ -120,6 +121,17 @@ impl Service {
     /// Writes the config, creates the database and one key of each type, and starts
     /// nothing: the caller puts a responder and a web server (on `port`) in front.
     pub fn prepare(opts: Options) -> Service {
+        let mut service = Service::prepare_bare(opts);
+        for t in ["NONE", "AUTH", "READ", "FULL"] {
+            let out = service.cli_ok(&["key", "add", "--type", t, "--notes", "test"]);
+            service.keys.insert(t, out.trim().to_string());
+        }
+        service
+    }
+
+    /// Like `prepare`, but the database holds only what `accounthub init` creates (no
+    /// keys): the target of an import.
+    pub fn prepare_bare(opts: Options) -> Service {
         let dir = TempDir::new("svc");
         let port = free_port();
         let config = format!(
@@ -132,7 +144,7 @@ impl Service {
             extra = opts.extra_config,
         );
         std::fs::write(dir.0.join("accounthub.toml"), config).unwrap();
-        let mut service = Service {
+        let service = Service {
             dir,
             port,
             prefix: opts.prefix.clone(),
@@ -142,10 +154,6 @@ impl Service {
             adopted: Vec::new(),
         };
         service.cli_ok(&["init"]);
-        for t in ["NONE", "AUTH", "READ", "FULL"] {
-            let out = service.cli_ok(&["key", "add", "--type", t, "--notes", "test"]);
-            service.keys.insert(t, out.trim().to_string());
-        }
         service
     }
 
@@ -427,7 +435,7 @@ fn nginx_binary() -> &'static str {
 
 unsafe extern "C" {
     #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
+    pub(crate) fn libc_geteuid() -> u32;
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
