@@ -32,11 +32,7 @@ pub fn authenticate(app: &App, presented: &str, ip: &str) -> Result<StoredKey, K
             }
         }
     }
-    let limits = &app.config.rate_limit;
-    let limit = ratelimit::Limit {
-        limit: limits.bad_key_limit,
-        window_secs: limits.bad_key_window_secs,
-    };
+    let limit = app.config.rate_limit.bad_key();
     let shown = if presented.is_empty() {
         "(none)".to_string()
     } else {

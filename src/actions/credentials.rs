@@ -1,4 +1,4 @@
-//! `auth` and `login` (password checks with the original's acceptance rule, SPEC §4.1-4.3)
+//! `auth` and `login` (password checks with the original's acceptance rule)
 //! and `addapppassword`, which creates the app passwords they accept.
 
 use rusqlite::Connection;
@@ -9,7 +9,7 @@ use super::{Action, Arg, Args, Cost, Ctx, Failure, KeyType, Kind, Outcome};
 use crate::mail::alert::{self, AlertError};
 use crate::password::{self, Verdict};
 use crate::secrets;
-use crate::store::accounts::{self, Account};
+use crate::store::accounts::{self, Account, AccountStatus};
 use crate::store::apppasswords;
 use crate::store::authlog::{self, LogType};
 
@@ -50,16 +50,14 @@ pub const ACTIONS: &[Action] = &[
 /// Shown for a wrong password or an unknown user, whatever the account's status.
 pub const LOGIN_INCORRECT: &str = "Login incorrect.";
 
-/// Status ids that may log in (NORMAL, ALERT_ON_ACCESS).
-const NORMAL: i64 = 1;
-const ALERT_ON_ACCESS: i64 = 5;
-
-/// Why a correct password still may not log in, by status id (reference §16).
-fn refusal(status: i64) -> &'static str {
+/// Why a correct password still may not log in, in the original's words.
+fn refusal(status: AccountStatus) -> &'static str {
     match status {
-        2 => "This account has been disabled. Contact technical support.",
-        3 => "You must change your password before continuing.",
-        4 => "Account terminated.  Access denied.",
+        AccountStatus::LockedOrDisabled => {
+            "This account has been disabled. Contact technical support."
+        }
+        AccountStatus::ChangePassword => "You must change your password before continuing.",
+        AccountStatus::Terminated => "Account terminated.  Access denied.",
         _ => "Your account state is not stable.  Log out, restart your browser, and try again.",
     }
 }
@@ -73,7 +71,7 @@ struct Attempt {
     rehash: Option<(String, String)>,
 }
 
-/// Applies the acceptance rule (reference §5.3 with SPEC §4.3) on the hashing gate:
+/// Applies the acceptance rule on the hashing gate:
 /// `apppass` off → account password or any app password; on → app password, or account
 /// password if the user has no 2FA. Unknown users pay for one dummy verify.
 fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
@@ -122,12 +120,12 @@ fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
 }
 
 impl Attempt {
-    /// The status id if the secret was accepted.
-    fn accepted_status(&self) -> Option<i64> {
+    /// The account's status if the secret was accepted.
+    fn accepted_status(&self) -> Option<AccountStatus> {
         self.account
             .as_ref()
             .filter(|_| self.accepted)
-            .map(|a| a.acctstatus)
+            .map(|a| a.status)
     }
 
     /// Writes the audit row, the limiter count and any rehash in one transaction.
@@ -144,11 +142,7 @@ impl Attempt {
         username: &str,
         also: impl FnOnce(&Connection) -> rusqlite::Result<()>,
     ) -> Result<(), Failure> {
-        let note = format!(
-            "Username: {}, Key: {}",
-            username.to_ascii_lowercase(),
-            ctx.caller.audit_label()
-        );
+        let note = ctx.audit_note(username);
         let uid = self.account.as_ref().map(|a| a.uid);
         ctx.app.db.write(|tx| {
             self.guard.record(tx, self.accepted)?;
@@ -165,7 +159,7 @@ impl Attempt {
 fn auth(ctx: &Ctx, args: &Args) -> Outcome {
     let attempt = check(ctx, args)?;
     let status = attempt.accepted_status();
-    let ok = matches!(status, Some(NORMAL | ALERT_ON_ACCESS));
+    let ok = status.is_some_and(AccountStatus::may_log_in);
     let logtype = if ok {
         LogType::ApiAuthOk
     } else {
@@ -182,14 +176,15 @@ fn auth(ctx: &Ctx, args: &Args) -> Outcome {
 fn login(ctx: &Ctx, args: &Args) -> Outcome {
     let attempt = check(ctx, args)?;
     let status = attempt.accepted_status();
-    let logtype = match status {
-        Some(NORMAL | ALERT_ON_ACCESS) => LogType::ApiLoginOk,
-        _ => LogType::ApiLoginFailed,
+    let logtype = if status.is_some_and(AccountStatus::may_log_in) {
+        LogType::ApiLoginOk
+    } else {
+        LogType::ApiLoginFailed
     };
     let alerted = attempt
         .account
         .as_ref()
-        .filter(|_| status == Some(ALERT_ON_ACCESS));
+        .filter(|_| status == Some(AccountStatus::AlertOnAccess));
     attempt.record_with(
         ctx,
         logtype,
@@ -201,8 +196,8 @@ fn login(ctx: &Ctx, args: &Args) -> Outcome {
     )?;
     Ok(match status {
         None => json!({"status": "ERROR", "msg": LOGIN_INCORRECT}),
-        Some(NORMAL) => json!({"status": "OK"}),
-        Some(ALERT_ON_ACCESS) => json!({"status": "OK", "alert": true}),
+        Some(AccountStatus::Normal) => json!({"status": "OK"}),
+        Some(AccountStatus::AlertOnAccess) => json!({"status": "OK", "alert": true}),
         Some(s) => json!({"status": "ERROR", "msg": refusal(s)}),
     })
 }

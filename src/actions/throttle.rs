@@ -1,4 +1,4 @@
-//! The credential limiter of SPEC §4.7: failed checks of one secret are counted per
+//! The credential limiter: failed checks of one secret are counted per
 //! (client IP, lower-cased username) in SQLite, so every process shares the count. A
 //! blocked pair is answered 429 before the secret is even looked at; a correct secret
 //! clears the count; other users from the same IP are unaffected.
@@ -43,7 +43,6 @@ pub struct Guard {
 impl Guard {
     /// The bucket for this caller IP and user name (lower-cased here).
     pub fn new(ctx: &Ctx, secret: Secret, username: &str) -> Guard {
-        let cfg = &ctx.app.config.rate_limit;
         Guard {
             bucket: format!(
                 "cred|{}|{}|{}",
@@ -51,10 +50,7 @@ impl Guard {
                 ctx.ip,
                 username.to_ascii_lowercase()
             ),
-            limit: Limit {
-                limit: cfg.credential_limit,
-                window_secs: cfg.credential_window_secs,
-            },
+            limit: ctx.app.config.rate_limit.credential(),
         }
     }
 
