@@ -4,7 +4,9 @@
 # Machines are noisy: compare ratios measured side by side in one run, not absolutes.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_BIN="$BENCH_ROOT/target/release/accounthub"
+# Honours CARGO_TARGET_DIR, so a profiling build (e.g. with line tables) can live elsewhere.
+BENCH_RELEASE="${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release"
+BENCH_BIN="$BENCH_RELEASE/accounthub"
 BENCH_PIDS=()
 
 # Installs nginx-light and wrk when missing (Debian, as root or with sudo).
@@ -65,7 +67,7 @@ bench_start_responder() {
 
 # Starts the no-op baseline responder on socket $1.
 bench_start_noop() {
-    "$BENCH_ROOT/target/release/examples/noop_responder" "$1" &
+    "$BENCH_RELEASE/examples/noop_responder" "$1" &
     BENCH_PIDS+=($!)
     bench_wait_socket "$1"
 }
