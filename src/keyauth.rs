@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::clock;
 use crate::secrets;
-use crate::store::apikeys::{self, KeyType, StoredKey};
+use crate::store::apikeys::{KeyType, StoredKey};
 use crate::store::{authlog, ratelimit};
 
 /// Why a presented API key was not accepted.
@@ -23,7 +23,7 @@ pub enum KeyRefusal {
 /// counted against the client IP; past the limit the refusal is `TooFast`.
 pub fn authenticate(app: &App, presented: &str, ip: &str) -> Result<StoredKey, KeyRefusal> {
     if !presented.is_empty() {
-        match app.db.with(|c| apikeys::find(c, presented)) {
+        match app.db.api_key(presented) {
             Ok(Some(key)) => return Ok(key),
             Ok(None) => {}
             Err(e) => {
