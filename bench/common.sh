@@ -4,8 +4,10 @@
 # Machines are noisy: compare ratios measured side by side in one run, not absolutes.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# Honours CARGO_TARGET_DIR, so a profiling build (e.g. with line tables) can live elsewhere.
-BENCH_RELEASE="${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release"
+# Honours CARGO_TARGET_DIR, so a profiling build (e.g. with line tables) can live elsewhere;
+# BENCH_RELEASE=DIR with BENCH_NO_BUILD=1 runs binaries built before (DIR/accounthub,
+# DIR/examples/...), e.g. to compare two commits.
+BENCH_RELEASE="${BENCH_RELEASE:-${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release}"
 BENCH_BIN="$BENCH_RELEASE/accounthub"
 BENCH_PIDS=()
 
@@ -23,6 +25,7 @@ bench_install() {
 
 # Release build of the binary and the bench examples.
 bench_build() {
+    [ -n "${BENCH_NO_BUILD:-}" ] && return 0
     (cd "$BENCH_ROOT" && cargo build --release --locked --bin accounthub --examples) >&2
 }
 
