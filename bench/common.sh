@@ -54,6 +54,16 @@ TOML
     export ACCOUNTHUB_CONFIG="$BENCH_DIR/accounthub.toml"
 }
 
+# The configuration of the 1,000-round `auth` benches (credential limiter out of the way),
+# with user `bench`, password `benchpass`.
+bench_auth_fixture() {
+    bench_config "" "[passwords]
+pbkdf2_rounds = 1000
+[rate_limit]
+credential_limit = 1000000000"
+    echo "benchpass" | "$BENCH_BIN" user add bench --name "Bench User" --password-stdin >/dev/null
+}
+
 # Creates a key of type $1 and prints it.
 bench_key() {
     "$BENCH_BIN" key add --type "$1" --notes bench

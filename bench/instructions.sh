@@ -17,13 +17,9 @@ command -v valgrind >/dev/null || {
 }
 bench_build
 bench_workdir
-bench_config "" "[passwords]
-pbkdf2_rounds = 1000
-[rate_limit]
-credential_limit = 100000000"
+bench_auth_fixture
 none_key=$(bench_key NONE)
 auth_key=$(bench_key AUTH)
-echo "benchpass" | "$BENCH_BIN" user add bench --name "Bench User" --password-stdin >/dev/null
 
 # Starts command "$2..." under callgrind on socket $1; sets CG_PID and CG_OUT.
 cg_start() {

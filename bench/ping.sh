@@ -13,13 +13,9 @@ CORES=$(nproc)
 bench_install
 bench_build
 bench_workdir
-bench_config "" "[passwords]
-pbkdf2_rounds = 1000
-[rate_limit]
-credential_limit = 1000000000"
+bench_auth_fixture
 key=$(bench_key NONE)
 auth_key=$(bench_key AUTH)
-echo "benchpass" | "$BENCH_BIN" user add bench --name "Bench User" --password-stdin >/dev/null
 bench_start_responder "$BENCH_DIR/ah.sock"
 bench_start_noop "$BENCH_DIR/noop.sock"
 declare -A port
