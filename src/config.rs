@@ -32,7 +32,7 @@ pub struct Config {
     pub system_name: String,
     /// IANA zone in which times are shown (`YYYY-MM-DD HH:MM:SS`); storage is always UTC.
     pub timezone: String,
-    /// Value of the `mobileenabled` action.
+    /// Value of the `mobileenabled` action, and whether the mobile API answers at all.
     pub mobile_enabled: bool,
     /// Largest request body accepted, in bytes; larger bodies get 413.
     pub body_limit: usize,
@@ -46,6 +46,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Maian add-account API settings.
     pub maian: MaianConfig,
+    /// Login page settings.
+    pub login: LoginConfig,
     /// Apps listed by `listapps`, in file order: `[apps.<id>]` tables passed through as JSON.
     pub apps: Map<String, Value>,
 }
@@ -91,6 +93,11 @@ pub struct RateLimitConfig {
     pub credential_limit: u32,
     /// Window of the credential limiter, in seconds.
     pub credential_window_secs: u64,
+    /// Failed `codelogin` attempts allowed per client IP per window before 429. Kiosks
+    /// behind one app server share the count, so this is higher than `credential_limit`.
+    pub code_login_limit: u32,
+    /// Window of the `codelogin` limiter, in seconds.
+    pub code_login_window_secs: u64,
 }
 
 /// Outgoing mail settings (alert and welcome mails).
@@ -187,6 +194,33 @@ pub struct MaianConfig {
     pub notes_max_chars: usize,
 }
 
+/// Login page settings (the SSO page apps send their users to).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginConfig {
+    /// Origins (`https://app.example.org`) the page may send the browser back to, besides
+    /// those of the `[apps]` URLs.
+    pub redirect_allowlist: Vec<String>,
+    /// Shortest new password accepted, in characters.
+    pub password_min_length: usize,
+    /// A file of common passwords, one a line, refused as new passwords in addition to
+    /// the built-in list; empty = the built-in list only.
+    pub common_passwords_file: PathBuf,
+    /// Seconds a signed-in browser session lasts.
+    pub session_lifetime_secs: i64,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            redirect_allowlist: Vec::new(),
+            password_min_length: 10,
+            common_passwords_file: PathBuf::new(),
+            session_lifetime_secs: 8 * 3600,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -202,6 +236,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             mail: MailConfig::default(),
             maian: MaianConfig::default(),
+            login: LoginConfig::default(),
             apps: Map::new(),
         }
     }
@@ -236,6 +271,8 @@ impl Default for RateLimitConfig {
             bad_key_window_secs: 60,
             credential_limit: 5,
             credential_window_secs: 300,
+            code_login_limit: 20,
+            code_login_window_secs: 300,
         }
     }
 }

@@ -8,9 +8,11 @@ use crate::actions::{Caller, Cost};
 use crate::api;
 use crate::app::App;
 use crate::maian;
+use crate::mobile;
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing::{self, Params, Route};
+use crate::web;
 
 /// A request after `prepare`: either already answered, or a call whose run is left.
 pub enum Prepared {
@@ -20,6 +22,10 @@ pub enum Prepared {
     Api(api::Prepared),
     /// A Maian call that passed its key check.
     Maian(maian::Prepared),
+    /// A mobile API call that carries a user name and sync code.
+    Mobile(mobile::Prepared),
+    /// A request for the login page, answered by the web face.
+    Login(Request),
 }
 
 /// Routes `req` and runs the cheap checks of its route.
@@ -30,6 +36,8 @@ pub fn prepare(app: &App, req: &Request) -> Prepared {
         Route::Refused(e) => return Prepared::Answered(Response::text(e.status(), e.message())),
         Route::Api(params) => api::prepare(app, &params, ip()).map(Prepared::Api),
         Route::Maian(wrapper) => maian::prepare(app, wrapper, ip()).map(Prepared::Maian),
+        Route::Mobile(params) => mobile::prepare(app, params, ip()).map(Prepared::Mobile),
+        Route::Login => Ok(Prepared::Login(req.clone())),
     };
     prepared.unwrap_or_else(|answer| Prepared::Answered(*answer))
 }
@@ -46,7 +54,9 @@ impl Prepared {
         match self {
             Prepared::Answered(_) => Cost::Light,
             Prepared::Api(call) => call.cost(),
-            Prepared::Maian(_) => Cost::Hashing,
+            Prepared::Mobile(call) => call.cost(),
+            // The page checks passwords: always where blocking is allowed.
+            Prepared::Maian(_) | Prepared::Login(_) => Cost::Hashing,
         }
     }
 
@@ -56,6 +66,8 @@ impl Prepared {
             Prepared::Answered(response) => response,
             Prepared::Api(call) => call.run(app),
             Prepared::Maian(call) => call.run(app),
+            Prepared::Mobile(call) => call.run(app),
+            Prepared::Login(req) => web::answer(app, &req),
         }
     }
 }

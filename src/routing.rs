@@ -11,6 +11,8 @@
 //!
 //! Maian: `POST .../index.php?api` (or `?p=api`), and `.../api/` when the body is a JSON
 //! object with `op` but no `action` (and the query has no `action`).
+//!
+//! Mobile API: `.../mobile/index.php` and `.../mobile/`, query string < body, no path form.
 
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
@@ -30,6 +32,11 @@ pub enum Route {
     /// A Maian add-account call: the body's JSON wrapper, or the message telling the
     /// client why the body cannot be used (Maian clients read only JSON bodies).
     Maian(Result<Params, String>),
+    /// A mobile API call (`.../mobile/index.php`, `.../mobile/`): query and body merged,
+    /// or why the body cannot be used (the mobile face answers that in JSON).
+    Mobile(Result<Params, RouteError>),
+    /// The SSO login page (`.../login/`, HTML), which reads its own form.
+    Login,
 }
 
 /// Why a request was refused at routing.
@@ -79,8 +86,18 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
     if req.method == "OPTIONS" {
         return Route::Preflight;
     }
-    let too_large = req.content_length > body_limit || req.body.len() > body_limit;
     let (path, query) = path_and_query(req);
+    if is_login_page(path) {
+        return Route::Login;
+    }
+    let too_large = req.content_length > body_limit || req.body.len() > body_limit;
+    if is_mobile_page(path) {
+        return Route::Mobile(if too_large {
+            Err(RouteError::TooLarge)
+        } else {
+            read_body(req).map(|body| merged(query, body))
+        });
+    }
     if is_maian_page(path, query) {
         return Route::Maian(if too_large {
             Err(format!(
@@ -106,15 +123,45 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
     } else {
         body
     };
+    let mut params = merged(query, body);
+    if !path.contains("api.php") {
+        merge_path(&mut params, path);
+    }
+    Route::Api(params)
+}
+
+/// The query string's pairs, overridden by the body's.
+fn merged(query: &str, body: Body) -> Params {
     let mut params = Params::new();
     merge_form(&mut params, query.as_bytes());
     if let Body::Json(map) | Body::Form(map) = body {
         params.extend(map);
     }
-    if !path.contains("api.php") {
-        merge_path(&mut params, path);
-    }
-    Route::Api(params)
+    params
+}
+
+/// `.../mobile/index.php` or `.../mobile/`, with no `api` segment before it
+/// (`.../api/<action>/mobile/` is the API's path form with the key `mobile`).
+fn is_mobile_page(path: &str) -> bool {
+    let Some(dir) = path
+        .strip_suffix("/index.php")
+        .or_else(|| path.strip_suffix('/'))
+    else {
+        return false;
+    };
+    let mut segments = dir.split('/');
+    segments.next_back() == Some("mobile") && !segments.any(|s| s == "api")
+}
+
+/// `.../login/` or `.../login`, but not the API's path form `.../api/login/...`.
+pub fn is_login_page(path: &str) -> bool {
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    let parent = match trimmed.strip_suffix("/login") {
+        Some(parent) => parent,
+        None if trimmed == "login" => "",
+        None => return false,
+    };
+    parent.rsplit('/').next() != Some("api")
 }
 
 /// `.../index.php?api` or `.../index.php?p=api`.
@@ -180,7 +227,7 @@ enum Body {
 }
 
 /// Splits the raw REQUEST_URI into path and query (QUERY_STRING when there is no URI).
-fn path_and_query(req: &Request) -> (&str, &str) {
+pub fn path_and_query(req: &Request) -> (&str, &str) {
     if req.uri.is_empty() {
         return ("", req.query.as_str());
     }
@@ -286,6 +333,26 @@ mod tests {
     }
 
     #[test]
+    fn the_login_page_is_its_own_route_but_not_the_path_form() {
+        let get = |uri: &str| {
+            route(
+                &Request {
+                    method: "GET".into(),
+                    uri: uri.into(),
+                    ..Request::default()
+                },
+                usize::MAX,
+            )
+        };
+        assert_eq!(get("/accounthub/login/?code=x&redirect=y"), Route::Login);
+        assert_eq!(get("/accounthub/login"), Route::Login);
+        assert_eq!(get("/login/"), Route::Login);
+        assert!(matches!(get("/accounthub/api/login/"), Route::Api(_)));
+        assert!(matches!(get("/accounthub/api/login/key/"), Route::Api(_)));
+        assert!(matches!(get("/accounthub/login/x"), Route::Api(_)));
+    }
+
+    #[test]
     fn maian_plain_json_keeps_plus_and_percent() {
         let m = maian_body(br#"{"p":"a+b%2Bc"}"#).unwrap();
         assert_eq!(m["p"], "a+b%2Bc");
@@ -337,6 +404,36 @@ mod tests {
         assert_eq!(
             route(&req("OPTIONS", "/x/api/", "", ""), 10),
             Route::Preflight
+        );
+    }
+
+    #[test]
+    fn mobile_urls_are_their_own_route() {
+        let mobile = |uri: &str| matches!(route(&req("POST", uri, "", ""), 10), Route::Mobile(_));
+        assert!(mobile("/accounthub/mobile/index.php"));
+        assert!(mobile("/accounthub/mobile/"));
+        assert!(mobile("/mobile/index.php?action=ping"));
+        assert!(!mobile("/accounthub/mobile"));
+        assert!(!mobile("/accounthub/mobile/other.php"));
+        assert!(!mobile("/accounthub/index.php?api"));
+        assert!(!mobile("/accounthub/api/ping/mobile/"));
+        let Route::Mobile(Ok(p)) = route(
+            &req("POST", "/m/mobile/?a=q&b=q", "", "action=ping&a=f"),
+            1 << 20,
+        ) else {
+            panic!("not a mobile route");
+        };
+        assert_eq!(
+            (get(&p, "a"), get(&p, "b")),
+            (Some("f".into()), Some("q".into()))
+        );
+        assert_eq!(
+            route(&req("POST", "/m/mobile/", "", "action=ping"), 4),
+            Route::Mobile(Err(RouteError::TooLarge))
+        );
+        assert_eq!(
+            route(&req("POST", "/m/mobile/", "application/json", "[1]"), 10),
+            Route::Mobile(Err(RouteError::JsonNotObject))
         );
     }
 

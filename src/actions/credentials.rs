@@ -51,7 +51,7 @@ pub const ACTIONS: &[Action] = &[
 pub const LOGIN_INCORRECT: &str = "Login incorrect.";
 
 /// Why a correct password still may not log in, in the original's words.
-fn refusal(status: AccountStatus) -> &'static str {
+pub(crate) fn refusal(status: AccountStatus) -> &'static str {
     match status {
         AccountStatus::LockedOrDisabled => {
             "This account has been disabled. Contact technical support."
@@ -62,34 +62,65 @@ fn refusal(status: AccountStatus) -> &'static str {
     }
 }
 
+/// Which secrets a password check accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Accept {
+    /// The account password or any app password (`apppass` off).
+    AnyPassword,
+    /// An app password, or the account password if the user has no 2FA (`apppass` on).
+    AppPasswordIf2fa,
+    /// Only the account password (the mobile API, like the original's).
+    AccountPassword,
+}
+
 /// A checked password: the account (if it exists) and whether the secret was accepted.
-struct Attempt {
-    account: Option<Account>,
-    accepted: bool,
+pub(crate) struct Attempt {
+    /// The live account of that user name, if any.
+    pub(crate) account: Option<Account>,
+    /// Whether the secret matched (says nothing about the account's status).
+    pub(crate) accepted: bool,
     guard: Guard,
     /// (old hash, new PBKDF2 hash) when the stored hash is bcrypt or has too few rounds.
     rehash: Option<(String, String)>,
 }
 
-/// Applies the acceptance rule on the hashing gate:
-/// `apppass` off → account password or any app password; on → app password, or account
-/// password if the user has no 2FA. Unknown users pay for one dummy verify.
+/// The acceptance rule of `auth` and `login`: `apppass` off → account password or any
+/// app password; on → app password, or account password if the user has no 2FA.
 fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
-    let username = args.str("username").unwrap_or_default();
-    let candidate = args.str("password").unwrap_or_default();
-    let apppass = args.bool("apppass").unwrap_or(false);
+    let accept = if args.bool("apppass").unwrap_or(false) {
+        Accept::AppPasswordIf2fa
+    } else {
+        Accept::AnyPassword
+    };
+    check_password(
+        ctx,
+        args.str("username").unwrap_or_default(),
+        args.str("password").unwrap_or_default(),
+        accept,
+    )
+}
+
+/// Checks a password on the hashing gate, behind the per-(IP, user) limiter, accepting
+/// the secrets `accept` names. Unknown users pay for one dummy verify.
+pub(crate) fn check_password(
+    ctx: &Ctx,
+    username: &str,
+    candidate: &str,
+    accept: Accept,
+) -> Result<Attempt, Failure> {
     let guard = Guard::new(ctx, Secret::Password, username);
     guard.check(ctx)?;
     let (account, app_hashes) = ctx.app.db.with(|c| {
         let account = accounts::by_username(c, username)?;
         let hashes = match &account {
-            Some(a) => apppasswords::hashes(c, a.uid)?,
-            None => Vec::new(),
+            Some(a) if accept != Accept::AccountPassword => apppasswords::hashes(c, a.uid)?,
+            _ => Vec::new(),
         };
         Ok::<_, rusqlite::Error>((account, hashes))
     })?;
     let rounds = ctx.app.config.passwords.pbkdf2_rounds;
-    let password_allowed = !(apppass && account.as_ref().is_some_and(Account::has_totp));
+    let password_allowed =
+        !(accept == Accept::AppPasswordIf2fa && account.as_ref().is_some_and(Account::has_totp));
     let stored = account
         .as_ref()
         .and_then(|a| a.password.clone())
@@ -121,7 +152,7 @@ fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
 
 impl Attempt {
     /// The account's status if the secret was accepted.
-    fn accepted_status(&self) -> Option<AccountStatus> {
+    pub(crate) fn accepted_status(&self) -> Option<AccountStatus> {
         self.account
             .as_ref()
             .filter(|_| self.accepted)
@@ -129,13 +160,18 @@ impl Attempt {
     }
 
     /// Writes the audit row, the limiter count and any rehash in one transaction.
-    fn record(&self, ctx: &Ctx, logtype: LogType, username: &str) -> Result<(), Failure> {
+    pub(crate) fn record(
+        &self,
+        ctx: &Ctx,
+        logtype: LogType,
+        username: &str,
+    ) -> Result<(), Failure> {
         self.record_with(ctx, logtype, username, |_| Ok(()))
     }
 
     /// As `record`, with `also` written in the same transaction (the login alert mail), so
     /// the event and what it causes are stored together or not at all.
-    fn record_with(
+    pub(crate) fn record_with(
         &self,
         ctx: &Ctx,
         logtype: LogType,
@@ -204,7 +240,11 @@ fn login(ctx: &Ctx, args: &Args) -> Outcome {
 
 /// Queues the admin alert for a login of an ALERT_ON_ACCESS account (appname = site title).
 /// Like the original, an unusable configured address does not fail the login; it is logged.
-fn queue_login_alert(conn: &Connection, ctx: &Ctx, username: &str) -> rusqlite::Result<()> {
+pub(crate) fn queue_login_alert(
+    conn: &Connection,
+    ctx: &Ctx,
+    username: &str,
+) -> rusqlite::Result<()> {
     let app = ctx.app;
     match alert::queue_alert(conn, app, username, &app.config.site_title, ctx.ip) {
         Ok(_) => Ok(()),

@@ -4,9 +4,11 @@
 
 pub mod args;
 pub mod basic;
+pub mod codes;
 pub mod contract;
 pub mod credentials;
 pub mod directory;
+pub mod loginkeys;
 pub mod mail;
 pub mod notifications;
 pub mod profile;

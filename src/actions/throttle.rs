@@ -6,6 +6,7 @@
 use rusqlite::Connection;
 
 use super::{Ctx, Failure};
+use crate::app::App;
 use crate::clock;
 use crate::store::ratelimit::{self, Limit};
 
@@ -19,8 +20,10 @@ pub enum Secret {
     Totp,
     /// PIN (checkpin).
     Pin,
-    /// Mobile sync code (mobilevalid).
+    /// Mobile sync code (mobilevalid, the mobile API).
     SyncCode,
+    /// One-time login code (codelogin); counted per client IP only.
+    OneTimeCode,
 }
 
 impl Secret {
@@ -30,6 +33,7 @@ impl Secret {
             Secret::Totp => "totp",
             Secret::Pin => "pin",
             Secret::SyncCode => "sync",
+            Secret::OneTimeCode => "otc",
         }
     }
 }
@@ -43,14 +47,32 @@ pub struct Guard {
 impl Guard {
     /// The bucket for this caller IP and user name (lower-cased here).
     pub fn new(ctx: &Ctx, secret: Secret, username: &str) -> Guard {
+        Guard::for_ip(ctx.app, secret, ctx.ip, username)
+    }
+
+    /// The bucket for a client IP and user name outside an API call (the login page).
+    pub fn for_ip(app: &App, secret: Secret, ip: &str, username: &str) -> Guard {
         Guard {
             bucket: format!(
                 "cred|{}|{}|{}",
                 secret.tag(),
-                ctx.ip,
+                ip,
                 username.to_ascii_lowercase()
             ),
-            limit: ctx.app.config.rate_limit.credential(),
+            limit: app.config.rate_limit.credential(),
+        }
+    }
+
+    /// The per-IP bucket of one-time codes, with the `code_login_*` limit: the code itself
+    /// names the user, so there is no user name to count by.
+    pub fn one_time_codes(ctx: &Ctx) -> Guard {
+        let cfg = &ctx.app.config.rate_limit;
+        Guard {
+            bucket: format!("cred|{}|{}", Secret::OneTimeCode.tag(), ctx.ip),
+            limit: Limit {
+                limit: cfg.code_login_limit,
+                window_secs: cfg.code_login_window_secs,
+            },
         }
     }
 
@@ -58,19 +80,21 @@ impl Guard {
     /// the secret. (`blocked_for` counts hits beyond the limit, and this check runs before
     /// the failure is counted, hence one less.)
     pub fn check(&self, ctx: &Ctx) -> Result<(), Failure> {
+        match self.blocked_for(ctx.app)? {
+            Some(retry_after) => Err(Failure::TooFast { retry_after }),
+            None => Ok(()),
+        }
+    }
+
+    /// Seconds until the bucket reopens if it is full, as `check` decides it.
+    pub fn blocked_for(&self, app: &App) -> rusqlite::Result<Option<u64>> {
         let now = clock::unix_now();
         let full = Limit {
             limit: self.limit.limit.saturating_sub(1),
             ..self.limit
         };
-        match ctx
-            .app
-            .db
-            .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))?
-        {
-            Some(retry_after) => Err(Failure::TooFast { retry_after }),
-            None => Ok(()),
-        }
+        app.db
+            .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))
     }
 
     /// Counts the outcome inside the caller's write transaction: a failure adds a hit, a

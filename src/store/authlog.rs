@@ -10,6 +10,16 @@ use crate::clock;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(i64)]
 pub enum LogType {
+    /// The login page signed a user in.
+    PortalLoginOk = 1,
+    /// The login page refused a password.
+    PortalLoginFailed = 2,
+    /// A password was changed on the login page.
+    PasswordChanged = 3,
+    /// The login page refused a TOTP code.
+    PortalBadAuthCode = 6,
+    /// A user signed out of the login page.
+    PortalLogout = 11,
     /// `login` accepted.
     ApiLoginOk = 4,
     /// `login` refused.
@@ -24,6 +34,12 @@ pub enum LogType {
     ApiAuthFailed = 13,
     /// A request came with a missing or unknown API key.
     ApiBadKey = 14,
+    /// A mobile password check or code login passed.
+    MobileLoginOk = 19,
+    /// A mobile password check or code login failed.
+    MobileLoginFailed = 20,
+    /// The mobile API got a user name with a wrong sync code.
+    MobileBadKey = 21,
 }
 
 /// Appends one audit row stamped with the current UTC time.
