@@ -44,7 +44,8 @@ send() {
 }
 
 # Instructions per request of the responder on socket $1 (command in "$4...") for URL $2,
-# POST body $3 ('' for GET).
+# POST body $3 ('' for GET), into MEASURED. (Not printed for a $(...): the processes it
+# starts in the background would keep that substitution open.)
 measure() {
     local sock=$1 url=$2 body=$3; shift 3
     cg_start "$sock" "$@"
@@ -58,13 +59,15 @@ measure() {
     local ir dump
     dump=$(ls -t "$CG_OUT"* | head -1)
     ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")
-    echo $((ir / N))
+    MEASURED=$((ir / N))
     kill "$CG_PID" 2>/dev/null || true
 }
 
 ping_url="/accounthub/api/ping/$none_key/"
-noop=$(measure "$BENCH_DIR/noop.sock" "$ping_url" '' "$BENCH_RELEASE/examples/noop_responder" "$BENCH_DIR/noop.sock")
-ping=$(measure "$BENCH_DIR/ping.sock" "$ping_url" '' "$BENCH_BIN" serve --listen "unix:$BENCH_DIR/ping.sock")
+measure "$BENCH_DIR/noop.sock" "$ping_url" '' "$BENCH_RELEASE/examples/noop_responder" "$BENCH_DIR/noop.sock"
+noop=$MEASURED
+measure "$BENCH_DIR/ping.sock" "$ping_url" '' "$BENCH_BIN" serve --listen "unix:$BENCH_DIR/ping.sock"
+ping=$MEASURED
 ping_out=$CG_OUT
 # The same ping while another process commits all the time: every request then finds the
 # file changed and reads its key from SQLite again (what every request did before the
@@ -79,12 +82,14 @@ while True:
 PY
 writer=$!
 BENCH_PIDS+=("$writer")
-ping_miss=$(measure "$BENCH_DIR/miss.sock" "$ping_url" '' "$BENCH_BIN" serve --listen "unix:$BENCH_DIR/miss.sock")
+measure "$BENCH_DIR/miss.sock" "$ping_url" '' "$BENCH_BIN" serve --listen "unix:$BENCH_DIR/miss.sock"
+ping_miss=$MEASURED
 miss_out=$CG_OUT
 kill "$writer"
-auth=$(measure "$BENCH_DIR/auth.sock" "/accounthub/api/" \
+measure "$BENCH_DIR/auth.sock" "/accounthub/api/" \
     "action=auth&key=$auth_key&username=bench&password=benchpass" \
-    "$BENCH_BIN" serve --listen "unix:$BENCH_DIR/auth.sock")
+    "$BENCH_BIN" serve --listen "unix:$BENCH_DIR/auth.sock"
+auth=$MEASURED
 # One verify at 1,000 rounds on its own (hash_cost counts nothing but the hash).
 valgrind --tool=callgrind --callgrind-out-file="$BENCH_DIR/hash.out" \
     "$BENCH_RELEASE/examples/hash_cost" 1000 2>/dev/null >/dev/null
