@@ -36,10 +36,12 @@ cg_start() {
 send() {
     local url=$1 count=$2 body=${3:-} cfg="$BENCH_DIR/curl.cfg"
     : > "$cfg"
-    for _ in $(seq "$count"); do
+    for i in $(seq "$count"); do
+        [ -n "$body" ] && [ "$i" -gt 1 ] && echo "next" >> "$cfg"
         echo "url = \"$url\"" >> "$cfg"
-        [ -n "$body" ] && echo "data = \"$body\"" >> "$cfg" && echo "next" >> "$cfg"
+        [ -n "$body" ] && echo "data = \"$body\"" >> "$cfg"
     done
+    return 0
     curl -s -K "$cfg" > /dev/null
 }
 
