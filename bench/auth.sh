@@ -28,14 +28,14 @@ bench_post_script "$BENCH_DIR/info.lua" "action=userinfo&key=$read_key&username=
 curl -sf -d "action=auth&key=$auth_key&username=bench&password=benchpass" "$url" | grep -q '"status":"OK"' \
     || { echo "auth failed" >&2; exit 1; }
 
-hash_ms=$("$BENCH_ROOT/target/release/examples/hash_cost" "$ROUNDS")
+hash_ms=$("$BENCH_RELEASE/examples/hash_cost" "$ROUNDS")
 ideal=$(python3 -c "print(f'{$CORES * 1000 / $hash_ms:.1f}')")
 echo "one PBKDF2 verify ($ROUNDS rounds): $hash_ms ms  → ideal auth rate on $CORES cores: $ideal/s"
 
 read -r a_rps a_p50 a_p99 a_bad < <(BENCH_CONNS=8 bench_wrk "$url" "$BENCH_DIR/auth.lua")
 echo "auth: $a_rps req/s, p50 $a_p50 ms, p99 $a_p99 ms, non2xx $a_bad"
 # The machine may be shared: also measure what raw hashing achieves on all cores right now.
-par=$("$BENCH_ROOT/target/release/examples/hash_cost" "$ROUNDS" "$CORES" "${BENCH_SECS:-10}")
+par=$("$BENCH_RELEASE/examples/hash_cost" "$ROUNDS" "$CORES" "${BENCH_SECS:-10}")
 echo "raw PBKDF2 verifies on $CORES threads, measured just after: $par/s"
 python3 -c "print(f'auth throughput / (cores / hash time): {$a_rps / $ideal * 100:.1f}%  (target >= 90%)')"
 python3 -c "print(f'auth throughput / raw parallel hash rate: {$a_rps / $par * 100:.1f}%')"

@@ -4,7 +4,11 @@
 # Machines are noisy: compare ratios measured side by side in one run, not absolutes.
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_BIN="$BENCH_ROOT/target/release/accounthub"
+# Honours CARGO_TARGET_DIR, so a profiling build (e.g. with line tables) can live elsewhere;
+# BENCH_RELEASE=DIR with BENCH_NO_BUILD=1 runs binaries built before (DIR/accounthub,
+# DIR/examples/...), e.g. to compare two commits.
+BENCH_RELEASE="${BENCH_RELEASE:-${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release}"
+BENCH_BIN="$BENCH_RELEASE/accounthub"
 BENCH_PIDS=()
 
 # Installs nginx-light and wrk when missing (Debian, as root or with sudo).
@@ -21,6 +25,7 @@ bench_install() {
 
 # Release build of the binary and the bench examples.
 bench_build() {
+    [ -n "${BENCH_NO_BUILD:-}" ] && return 0
     (cd "$BENCH_ROOT" && cargo build --release --locked --bin accounthub --examples) >&2
 }
 
@@ -49,6 +54,16 @@ TOML
     export ACCOUNTHUB_CONFIG="$BENCH_DIR/accounthub.toml"
 }
 
+# The configuration of the 1,000-round `auth` benches (credential limiter out of the way),
+# with user `bench`, password `benchpass`.
+bench_auth_fixture() {
+    bench_config "" "[passwords]
+pbkdf2_rounds = 1000
+[rate_limit]
+credential_limit = 1000000000"
+    echo "benchpass" | "$BENCH_BIN" user add bench --name "Bench User" --password-stdin >/dev/null
+}
+
 # Creates a key of type $1 and prints it.
 bench_key() {
     "$BENCH_BIN" key add --type "$1" --notes bench
@@ -66,7 +81,7 @@ bench_start_responder() {
 # Starts the no-op baseline responder on socket $1, on record layer $2: "ours" (the
 # default: accounthub's own FastCGI layer) or "tokio-fastcgi" (the crate it replaced).
 bench_start_noop() {
-    "$BENCH_ROOT/target/release/examples/noop_responder" "$1" "${2:-ours}" &
+    "$BENCH_RELEASE/examples/noop_responder" "$1" "${2:-ours}" &
     BENCH_PIDS+=($!)
     bench_wait_socket "$1"
 }

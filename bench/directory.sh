@@ -11,7 +11,7 @@ bench_install
 bench_build
 bench_workdir
 db="$BENCH_DIR/directory.sqlite"
-"$BENCH_ROOT/target/release/examples/gen_directory" "$db" >&2
+"$BENCH_RELEASE/examples/gen_directory" "$db" >&2
 bench_config "$db" ""
 key=$(bench_key READ)
 bench_start_responder "$BENCH_DIR/ah.sock"

@@ -19,7 +19,7 @@ port=$(bench_port)
 bench_start_nginx "$BENCH_DIR/ah.sock" "$port"
 
 # One PBKDF2 derivation (a verify costs the same as a hash), median of 15 on one core.
-one=$(python3 -c "print(round($("$BENCH_ROOT/target/release/examples/hash_cost" 600000) / 1000, 5))")
+one=$(python3 -c "print(round($("$BENCH_RELEASE/examples/hash_cost" 600000) / 1000, 5))")
 echo "one PBKDF2 hash (600000 rounds): ${one} s; $n x one hash: $(python3 -c "print(f'{$one*$n:.1f}')") s; hashing slots: $slots"
 
 # Writes the wrapper for $n accounts; $1 = email tag, $2 = given|generated.

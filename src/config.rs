@@ -1,6 +1,6 @@
 //! Service configuration: one TOML file, every key optional, defaults that run a fresh checkout.
 //!
-//! Lookup order (SPEC §1): `--config PATH`, else `$ACCOUNTHUB_CONFIG`, else
+//! Lookup order: `--config PATH`, else `$ACCOUNTHUB_CONFIG`, else
 //! `/etc/accounthub/accounthub.toml` if it exists, else the built-in defaults.
 //! `deploy/accounthub.toml.example` documents every key with its default.
 
@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+pub use crate::log::Level as LogLevel;
+use crate::store::ratelimit::Limit;
 
 /// System-wide config file used when neither `--config` nor `$ACCOUNTHUB_CONFIG` is given.
 pub const SYSTEM_CONFIG: &str = "/etc/accounthub/accounthub.toml";
@@ -56,14 +59,14 @@ pub struct ServerConfig {
     /// Default listen address when `--listen` is not given and fd 0 is not a socket
     /// (`unix:/path` or `tcp:127.0.0.1:9000`).
     pub listen: String,
-    /// Octal permission bits of a unix socket created by `--listen unix:...`.
-    pub socket_mode: String,
+    /// Permission bits of a unix socket created by `--listen unix:...` (octal in the file).
+    pub socket_mode: SocketMode,
     /// Upper bound of threads doing blocking work (SQLite, hashing) at once.
     pub max_blocking_threads: usize,
     /// Seconds that in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_grace_secs: u64,
-    /// Log level on stderr: `off`, `error`, `warn`, `info` (one line per request) or `debug`.
-    pub log_level: String,
+    /// Log level on stderr: `off`, `error`, `warn` or `info` (one line per request).
+    pub log_level: LogLevel,
     /// Proxies whose `X-Forwarded-For` is trusted for the client IP (exact addresses).
     pub trusted_proxies: Vec<IpAddr>,
     /// Connections served at once; more wait in the listen backlog, and a waiting one
@@ -121,8 +124,8 @@ pub struct MailConfig {
     pub host: String,
     /// SMTP server port.
     pub port: u16,
-    /// `starttls`, `tls` (implicit TLS) or `plain` (local relay only).
-    pub security: String,
+    /// How the SMTP connection is protected.
+    pub security: MailSecurity,
     /// Whether to log in to the SMTP server.
     pub auth: bool,
     /// SMTP user name.
@@ -138,6 +141,51 @@ pub struct MailConfig {
     /// Seconds one SMTP step (connect, each reply) may take before the attempt fails,
     /// so a stuck server cannot hold a message forever.
     pub timeout_secs: u64,
+}
+
+/// Permission bits of a unix socket, read from an octal string (`"0660"`, `"0o660"`) when
+/// the configuration is loaded, so a bad value stops the start at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct SocketMode(pub u32);
+
+impl TryFrom<String> for SocketMode {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<SocketMode, String> {
+        u32::from_str_radix(text.trim_start_matches("0o"), 8)
+            .ok()
+            .filter(|mode| *mode <= 0o7777)
+            .map(SocketMode)
+            .ok_or_else(|| format!("socket mode {text:?} is not an octal mode such as \"0660\""))
+    }
+}
+
+/// How outgoing SMTP connections are protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum MailSecurity {
+    /// `starttls`: plain connect, then STARTTLS; servers without it are refused.
+    StartTls,
+    /// `tls`: implicit TLS from the first byte (usually port 465).
+    Tls,
+    /// `plain`: no TLS at all (a local relay only).
+    Plain,
+}
+
+impl TryFrom<String> for MailSecurity {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<MailSecurity, String> {
+        match text.as_str() {
+            "starttls" => Ok(MailSecurity::StartTls),
+            "tls" => Ok(MailSecurity::Tls),
+            "plain" => Ok(MailSecurity::Plain),
+            other => Err(format!(
+                "mail.security must be starttls, tls or plain, not {other:?}"
+            )),
+        }
+    }
 }
 
 /// Maian add-account API settings.
@@ -210,10 +258,10 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: "unix:/run/accounthub/accounthub.sock".into(),
-            socket_mode: "0660".into(),
+            socket_mode: SocketMode(0o660),
             max_blocking_threads: 32,
             shutdown_grace_secs: 10,
-            log_level: "info".into(),
+            log_level: LogLevel::Info,
             trusted_proxies: Vec::new(),
             max_connections: 4096,
             idle_timeout_secs: 90,
@@ -246,6 +294,25 @@ impl Default for RateLimitConfig {
     }
 }
 
+impl RateLimitConfig {
+    /// The bad-key limiter: per client IP.
+    pub fn bad_key(&self) -> Limit {
+        Limit {
+            limit: self.bad_key_limit,
+            window_secs: self.bad_key_window_secs,
+        }
+    }
+
+    /// The credential limiter: per (client IP, user name) and secret kind; also the
+    /// `alertemail` limiter.
+    pub fn credential(&self) -> Limit {
+        Limit {
+            limit: self.credential_limit,
+            window_secs: self.credential_window_secs,
+        }
+    }
+}
+
 impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
@@ -253,7 +320,7 @@ impl Default for MailConfig {
             from: "alert-noreply@example.com".into(),
             host: "localhost".into(),
             port: 587,
-            security: "starttls".into(),
+            security: MailSecurity::StartTls,
             auth: false,
             user: String::new(),
             password: String::new(),
@@ -279,7 +346,8 @@ impl Default for MaianConfig {
 }
 
 impl Config {
-    /// Finds and reads the configuration as SPEC §1 orders it.
+    /// Finds and reads the configuration: `explicit`, else `$ACCOUNTHUB_CONFIG`, else
+    /// `SYSTEM_CONFIG` if it exists, else the defaults.
     pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
         let from_env = std::env::var_os("ACCOUNTHUB_CONFIG").map(PathBuf::from);
         let path = explicit.map(Path::to_path_buf).or(from_env).or_else(|| {
@@ -303,15 +371,6 @@ impl Config {
     pub fn from_toml(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         config.tz()?;
-        config.socket_mode()?;
-        match config.mail.security.as_str() {
-            "starttls" | "tls" | "plain" => {}
-            other => {
-                return Err(format!(
-                    "mail.security must be starttls, tls or plain, not {other:?}"
-                ));
-            }
-        }
         Ok(config)
     }
 
@@ -320,16 +379,6 @@ impl Config {
         self.timezone
             .parse::<Tz>()
             .map_err(|_| format!("timezone {:?} is not an IANA zone name", self.timezone))
-    }
-
-    /// Unix socket permission bits parsed from the octal string.
-    pub fn socket_mode(&self) -> Result<u32, String> {
-        u32::from_str_radix(self.server.socket_mode.trim_start_matches("0o"), 8).map_err(|_| {
-            format!(
-                "server.socket_mode {:?} is not octal",
-                self.server.socket_mode
-            )
-        })
     }
 
     /// Concurrent hash computations allowed (config, or the number of cores).
@@ -365,5 +414,20 @@ mod tests {
         assert!(Config::from_toml("databse = 'x'").is_err());
         assert!(Config::from_toml("timezone = 'Mars/Olympus'").is_err());
         assert!(Config::from_toml("[mail]\nsecurity = 'ssl3'").is_err());
+        let bad_mode = Config::from_toml("[server]\nsocket_mode = '0999'").unwrap_err();
+        assert!(bad_mode.contains("not an octal mode"), "{bad_mode}");
+        let bad_level = Config::from_toml("[server]\nlog_level = 'loud'").unwrap_err();
+        assert!(bad_level.contains("log level"), "{bad_level}");
+    }
+
+    #[test]
+    fn typed_values_are_read_at_load() {
+        let c = Config::from_toml(
+            "[server]\nsocket_mode = '0o600'\nlog_level = 'WARN'\n[mail]\nsecurity = 'tls'\n",
+        )
+        .unwrap();
+        assert_eq!(c.server.socket_mode, SocketMode(0o600));
+        assert_eq!(c.server.log_level, LogLevel::Warn);
+        assert_eq!(c.mail.security, MailSecurity::Tls);
     }
 }

@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::clock;
 use crate::secrets;
-use crate::store::apikeys::{self, KeyType, StoredKey};
+use crate::store::apikeys::{KeyType, StoredKey};
 use crate::store::{authlog, ratelimit};
 
 /// Why a presented API key was not accepted.
@@ -23,7 +23,7 @@ pub enum KeyRefusal {
 /// counted against the client IP; past the limit the refusal is `TooFast`.
 pub fn authenticate(app: &App, presented: &str, ip: &str) -> Result<StoredKey, KeyRefusal> {
     if !presented.is_empty() {
-        match app.db.with(|c| apikeys::find(c, presented)) {
+        match app.db.api_key(presented) {
             Ok(Some(key)) => return Ok(key),
             Ok(None) => {}
             Err(e) => {
@@ -32,11 +32,7 @@ pub fn authenticate(app: &App, presented: &str, ip: &str) -> Result<StoredKey, K
             }
         }
     }
-    let limits = &app.config.rate_limit;
-    let limit = ratelimit::Limit {
-        limit: limits.bad_key_limit,
-        window_secs: limits.bad_key_window_secs,
-    };
+    let limit = app.config.rate_limit.bad_key();
     let shown = if presented.is_empty() {
         "(none)".to_string()
     } else {

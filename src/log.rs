@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// Severity, in increasing verbosity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Severity, in increasing verbosity; read from its name (any case) in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(try_from = "String")]
 #[repr(u8)]
 pub enum Level {
     /// Nothing at all.
@@ -16,24 +17,29 @@ pub enum Level {
     Warn = 2,
     /// One line per request.
     Info = 3,
-    /// Details for troubleshooting.
-    Debug = 4,
 }
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
 
-/// Sets the level from its configured name; unknown names are refused.
-pub fn set_level(name: &str) -> Result<(), String> {
-    let level = match name.to_ascii_lowercase().as_str() {
-        "off" => Level::Off,
-        "error" => Level::Error,
-        "warn" => Level::Warn,
-        "info" => Level::Info,
-        "debug" => Level::Debug,
-        other => return Err(format!("unknown log level {other:?}")),
-    };
+impl TryFrom<String> for Level {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Level, String> {
+        match name.to_ascii_lowercase().as_str() {
+            "off" => Ok(Level::Off),
+            "error" => Ok(Level::Error),
+            "warn" => Ok(Level::Warn),
+            "info" => Ok(Level::Info),
+            _ => Err(format!(
+                "unknown log level {name:?} (use off, error, warn or info)"
+            )),
+        }
+    }
+}
+
+/// Sets the level (once, at start-up).
+pub fn set_level(level: Level) {
     LEVEL.store(level as u8, Ordering::Relaxed);
-    Ok(())
 }
 
 /// True if messages of `level` are written.

@@ -709,3 +709,40 @@ fn usersearch_common_fragment_is_ordered_and_limited_before_and_after_reindex() 
     .collect();
     assert_eq!(names(), expected, "ranked and recent accounts merged");
 }
+
+#[test]
+fn every_user_argument_takes_a_name_or_a_uid() {
+    let s = Service::start();
+    let uid = s
+        .add_user("numbers", "Num Bers", "num@example.com", "pw")
+        .to_string();
+    // A uid where the name was expected: the commands that used to want a name.
+    s.cli_ok(&["user", "status", &uid, "LOCKED_OR_DISABLED"]);
+    let auth = s.call(
+        "AUTH",
+        "auth",
+        &[("username", "numbers"), ("password", "pw")],
+    );
+    assert_eq!(
+        auth["msg"], "This account has been disabled. Contact technical support.",
+        "{auth}"
+    );
+    assert!(s.cli_ok(&["user", "show", &uid]).contains("numbers"));
+    s.cli_ok_stdin(&["user", "passwd", &uid, "--password-stdin"], Some("new\n"));
+    s.cli_ok(&["user", "status", "numbers", "NORMAL"]);
+    let auth = s.call(
+        "AUTH",
+        "auth",
+        &[("username", "numbers"), ("password", "new")],
+    );
+    assert_eq!(auth["status"], "OK", "{auth}");
+    // A user whose name is digits wins over the uid of the same number.
+    let other = s.add_user(&uid, "Digits", "digits@example.com", "pw");
+    assert!(
+        s.cli_ok(&["user", "show", &uid])
+            .contains(&format!("uid       {other}"))
+    );
+    s.cli_ok(&["user", "delete", "numbers"]);
+    let refused = cli_fails(&s, &["user", "passwd", "numbers", "--generate"]);
+    assert!(refused.contains("no user"), "{refused}");
+}

@@ -24,6 +24,40 @@ fn ping_with_every_key_type() {
 }
 
 #[test]
+fn a_revoked_or_retyped_key_stops_working_with_the_next_request() {
+    let s = Service::start();
+    let key = s
+        .cli_ok(&["key", "add", "--type", "READ"])
+        .trim()
+        .to_string();
+    // Every pooled connection of the responder has seen the key.
+    for _ in 0..20 {
+        assert_eq!(s.form("ping", &key, &[]).status, 200);
+    }
+    let listed = s.cli_ok(&["key", "list"]);
+    let id = listed
+        .lines()
+        .last()
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    s.db()
+        .execute("UPDATE apikeys SET type = 'NONE' WHERE keyid = ?1", [&id])
+        .unwrap();
+    let r = s.form("userinfo", &key, &[("username", "nobody")]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(s.form("ping", &key, &[]).status, 200);
+    s.cli_ok(&["key", "revoke", &id]);
+    // (Below the bad-key limit, which would answer 429.)
+    for _ in 0..5 {
+        let r = s.form("ping", &key, &[]);
+        assert_eq!(r.status, 403, "{}", r.text());
+    }
+}
+
+#[test]
 fn missing_and_bad_keys_get_403_then_429_and_are_audited() {
     let s = Service::start_with(Options {
         extra_config: "[rate_limit]\nbad_key_limit = 3\nbad_key_window_secs = 60\n".into(),

@@ -1,4 +1,4 @@
-//! The Maian add-account API (SPEC §5) through a real nginx in front of the real
+//! The Maian add-account API through a real nginx in front of the real
 //! responder, with a real SQLite file: shapes, per-entry checks, keys, limits, races.
 
 mod common;

@@ -5,11 +5,11 @@
 
 use serde_json::json;
 
-use super::credentials::{ALERT_ON_ACCESS, may_log_in, queue_login_alert, refusal};
+use super::credentials::{queue_login_alert, refusal};
 use super::resp_error;
 use super::throttle::Guard;
 use super::{Action, Arg, Args, Cost, Ctx, Failure, KeyType, Kind, Outcome};
-use crate::store::accounts::{self, Account};
+use crate::store::accounts::{self, Account, AccountStatus};
 use crate::store::authlog::{self, LogType};
 use crate::store::onetimekeys;
 use crate::{clock, secrets};
@@ -62,7 +62,7 @@ fn codelogin(ctx: &Ctx, args: &Args) -> Outcome {
             Some(uid) => accounts::by_uid(tx, uid)?,
             None => None,
         };
-        let passed = account.as_ref().is_some_and(|a| may_log_in(a.acctstatus));
+        let passed = account.as_ref().is_some_and(|a| a.status.may_log_in());
         // Only failures count: a success must not reset the count of a guessing client.
         if !passed {
             guard.record(tx, false)?;
@@ -82,14 +82,17 @@ fn codelogin(ctx: &Ctx, args: &Args) -> Outcome {
             ),
         };
         authlog::write(tx, logtype, account.as_ref().map(|a| a.uid), ctx.ip, &note)?;
-        if let Some(a) = account.as_ref().filter(|a| a.acctstatus == ALERT_ON_ACCESS) {
+        if let Some(a) = account
+            .as_ref()
+            .filter(|a| a.status == AccountStatus::AlertOnAccess)
+        {
             queue_login_alert(tx, ctx, &a.username)?;
         }
         Ok::<Option<Account>, rusqlite::Error>(account)
     })?;
     Ok(match account {
         None => resp_error(CODE_INCORRECT),
-        Some(a) if !may_log_in(a.acctstatus) => resp_error(refusal(a.acctstatus)),
+        Some(a) if !a.status.may_log_in() => resp_error(refusal(a.status)),
         Some(a) => json!({
             "status": "OK",
             "user": {"username": a.username, "realname": a.realname, "uid": a.uid.to_string()},

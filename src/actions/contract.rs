@@ -74,6 +74,18 @@ pub struct Ctx<'a> {
     pub ip: &'a str,
 }
 
+impl Ctx<'_> {
+    /// The audit-log note of a credential check: who was checked and by which key, in the
+    /// one format every credential action writes.
+    pub fn audit_note(&self, username: &str) -> String {
+        format!(
+            "Username: {}, Key: {}",
+            username.to_ascii_lowercase(),
+            self.caller.audit_label()
+        )
+    }
+}
+
 /// Why an action could not produce its JSON answer.
 #[derive(Debug)]
 pub enum Failure {

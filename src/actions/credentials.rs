@@ -1,4 +1,4 @@
-//! `auth` and `login` (password checks with the original's acceptance rule, SPEC §4.1-4.3)
+//! `auth` and `login` (password checks with the original's acceptance rule)
 //! and `addapppassword`, which creates the app passwords they accept.
 
 use rusqlite::Connection;
@@ -9,7 +9,7 @@ use super::{Action, Arg, Args, Cost, Ctx, Failure, KeyType, Kind, Outcome};
 use crate::mail::alert::{self, AlertError};
 use crate::password::{self, Verdict};
 use crate::secrets;
-use crate::store::accounts::{self, Account};
+use crate::store::accounts::{self, Account, AccountStatus};
 use crate::store::apppasswords;
 use crate::store::authlog::{self, LogType};
 
@@ -50,21 +50,14 @@ pub const ACTIONS: &[Action] = &[
 /// Shown for a wrong password or an unknown user, whatever the account's status.
 pub const LOGIN_INCORRECT: &str = "Login incorrect.";
 
-/// Status ids that may log in (NORMAL, ALERT_ON_ACCESS).
-pub(crate) const NORMAL: i64 = 1;
-pub(crate) const ALERT_ON_ACCESS: i64 = 5;
-
-/// True for the statuses whose correct credentials log in (NORMAL, ALERT_ON_ACCESS).
-pub(crate) fn may_log_in(status: i64) -> bool {
-    matches!(status, NORMAL | ALERT_ON_ACCESS)
-}
-
-/// Why a correct password still may not log in, by status id (reference §16).
-pub(crate) fn refusal(status: i64) -> &'static str {
+/// Why a correct password still may not log in, in the original's words.
+pub(crate) fn refusal(status: AccountStatus) -> &'static str {
     match status {
-        2 => "This account has been disabled. Contact technical support.",
-        3 => "You must change your password before continuing.",
-        4 => "Account terminated.  Access denied.",
+        AccountStatus::LockedOrDisabled => {
+            "This account has been disabled. Contact technical support."
+        }
+        AccountStatus::ChangePassword => "You must change your password before continuing.",
+        AccountStatus::Terminated => "Account terminated.  Access denied.",
         _ => "Your account state is not stable.  Log out, restart your browser, and try again.",
     }
 }
@@ -91,7 +84,8 @@ pub(crate) struct Attempt {
     rehash: Option<(String, String)>,
 }
 
-/// The acceptance rule of `auth` and `login` (reference §5.3 with SPEC §4.3).
+/// The acceptance rule of `auth` and `login`: `apppass` off → account password or any
+/// app password; on → app password, or account password if the user has no 2FA.
 fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
     let accept = if args.bool("apppass").unwrap_or(false) {
         Accept::AppPasswordIf2fa
@@ -157,12 +151,12 @@ pub(crate) fn check_password(
 }
 
 impl Attempt {
-    /// The status id if the secret was accepted.
-    pub(crate) fn accepted_status(&self) -> Option<i64> {
+    /// The account's status if the secret was accepted.
+    pub(crate) fn accepted_status(&self) -> Option<AccountStatus> {
         self.account
             .as_ref()
             .filter(|_| self.accepted)
-            .map(|a| a.acctstatus)
+            .map(|a| a.status)
     }
 
     /// Writes the audit row, the limiter count and any rehash in one transaction.
@@ -184,11 +178,7 @@ impl Attempt {
         username: &str,
         also: impl FnOnce(&Connection) -> rusqlite::Result<()>,
     ) -> Result<(), Failure> {
-        let note = format!(
-            "Username: {}, Key: {}",
-            username.to_ascii_lowercase(),
-            ctx.caller.audit_label()
-        );
+        let note = ctx.audit_note(username);
         let uid = self.account.as_ref().map(|a| a.uid);
         ctx.app.db.write(|tx| {
             self.guard.record(tx, self.accepted)?;
@@ -205,7 +195,7 @@ impl Attempt {
 fn auth(ctx: &Ctx, args: &Args) -> Outcome {
     let attempt = check(ctx, args)?;
     let status = attempt.accepted_status();
-    let ok = status.is_some_and(may_log_in);
+    let ok = status.is_some_and(AccountStatus::may_log_in);
     let logtype = if ok {
         LogType::ApiAuthOk
     } else {
@@ -222,14 +212,15 @@ fn auth(ctx: &Ctx, args: &Args) -> Outcome {
 fn login(ctx: &Ctx, args: &Args) -> Outcome {
     let attempt = check(ctx, args)?;
     let status = attempt.accepted_status();
-    let logtype = match status {
-        Some(NORMAL | ALERT_ON_ACCESS) => LogType::ApiLoginOk,
-        _ => LogType::ApiLoginFailed,
+    let logtype = if status.is_some_and(AccountStatus::may_log_in) {
+        LogType::ApiLoginOk
+    } else {
+        LogType::ApiLoginFailed
     };
     let alerted = attempt
         .account
         .as_ref()
-        .filter(|_| status == Some(ALERT_ON_ACCESS));
+        .filter(|_| status == Some(AccountStatus::AlertOnAccess));
     attempt.record_with(
         ctx,
         logtype,
@@ -241,8 +232,8 @@ fn login(ctx: &Ctx, args: &Args) -> Outcome {
     )?;
     Ok(match status {
         None => json!({"status": "ERROR", "msg": LOGIN_INCORRECT}),
-        Some(NORMAL) => json!({"status": "OK"}),
-        Some(ALERT_ON_ACCESS) => json!({"status": "OK", "alert": true}),
+        Some(AccountStatus::Normal) => json!({"status": "OK"}),
+        Some(AccountStatus::AlertOnAccess) => json!({"status": "OK", "alert": true}),
         Some(s) => json!({"status": "ERROR", "msg": refusal(s)}),
     })
 }

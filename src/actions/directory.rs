@@ -1,5 +1,5 @@
-//! Directory actions (reference §4, §5.7): managers, permissions, groups and the two
-//! searches. All read-only, READ keys. Deleted accounts are invisible (SPEC §4.8); ids
+//! Directory actions: managers, permissions, groups and the two
+//! searches. All read-only, READ keys. Deleted accounts are invisible: no answer names them; ids
 //! are DB strings on the wire, as the original sent them.
 
 use serde_json::{Value, json};

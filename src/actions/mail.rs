@@ -1,4 +1,5 @@
-//! `alertemail` (FULL keys): queue the login alert for any user name (reference §4).
+//! `alertemail` (FULL keys): queue the login alert for any user name, known or not,
+//! as the original did.
 
 use serde_json::json;
 
@@ -32,11 +33,7 @@ enum Verdict {
 fn alertemail(ctx: &Ctx, args: &Args) -> Outcome {
     let input = args.str("username").unwrap_or_default().to_lowercase();
     let appname = args.str("appname").unwrap_or(UNKNOWN_APP);
-    let limits = &ctx.app.config.rate_limit;
-    let limit = ratelimit::Limit {
-        limit: limits.credential_limit,
-        window_secs: limits.credential_window_secs,
-    };
+    let limit = ctx.app.config.rate_limit.credential();
     let bucket = format!("alertemail|{}|{input}", ctx.ip);
     let now = clock::unix_now();
     let verdict = ctx.app.db.write(|tx| -> Result<Verdict, Failure> {

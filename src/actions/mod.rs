@@ -21,7 +21,7 @@ pub use contract::{Action, Arg, Args, Caller, Cost, Ctx, Failure, KeyType, Kind,
 
 use serde_json::{Value, json};
 
-/// The original's message for a missing or deleted account (reference §16).
+/// The original's message for a missing or deleted account.
 pub const USER_MISSING: &str = "User does not exist.";
 
 /// An ERROR answer in the original's "raw" key order (`status` first), as the actions that

@@ -1,4 +1,4 @@
-//! Notification actions (reference §4, §7): list, mark read, add, delete. Each is scoped
+//! Notification actions: list, mark read, add, delete. Each is scoped
 //! to the user the request names; a notification of another user answers
 //! `Invalid request parameters.` Times are stored UTC and shown in the configured zone.
 

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::credentials::LOGIN_INCORRECT;
 use super::subject::{self, Prefer};
 use super::{Action, Arg, Args, Cost, Ctx, KeyType, Kind, Outcome};
-use crate::store::accounts;
+use crate::store::accounts::{self, AccountStatus};
 
 const USERNAME_OR_UID: Arg = Arg::AnyOf(&[("username", Kind::Str), ("uid", Kind::Id)]);
 const USERNAME: &[Arg] = &[Arg::Required("username", Kind::Str)];
@@ -80,6 +80,7 @@ fn hastotp(ctx: &Ctx, args: &Args) -> Outcome {
 }
 
 fn acctstatus(ctx: &Ctx, args: &Args) -> Outcome {
-    let status = by_username(ctx, args)?.map_or(0, |a| a.acctstatus);
-    Ok(json!({"account": accounts::status_name(status), "status": "OK"}))
+    // No such live account: the original's lookup yields status 0.
+    let status = by_username(ctx, args)?.map_or(AccountStatus::Other(0), |a| a.status);
+    Ok(json!({"account": status.to_string(), "status": "OK"}))
 }

@@ -68,13 +68,7 @@ fn verifytotp(ctx: &Ctx, args: &Args) -> Outcome {
         totp::matching_step(&key, code, now)
     });
     let uid = account.as_ref().map(|a| a.uid);
-    let note = format!(
-        "Username: {}, Key: {}",
-        args.str("username")
-            .unwrap_or_default()
-            .to_ascii_lowercase(),
-        ctx.caller.audit_label()
-    );
+    let note = ctx.audit_note(args.str("username").unwrap_or_default());
     let valid = ctx.app.db.write(|tx| {
         let valid = match (uid, matched) {
             (Some(uid), Some(step)) => accounts::accept_totp_step(tx, uid, step)?,

@@ -1,5 +1,6 @@
 //! Resolving the account an action is about from its `username`/`uid` OR-group.
-//! The original prefers one member when both are given, per action (reference §3).
+//! The original prefers one member when both are given, per action
+//! (`Prefer`).
 
 use rusqlite::Connection;
 

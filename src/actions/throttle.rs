@@ -1,4 +1,4 @@
-//! The credential limiter of SPEC §4.7: failed checks of one secret are counted per
+//! The credential limiter: failed checks of one secret are counted per
 //! (client IP, lower-cased username) in SQLite, so every process shares the count. A
 //! blocked pair is answered 429 before the secret is even looked at; a correct secret
 //! clears the count; other users from the same IP are unaffected.
@@ -52,7 +52,6 @@ impl Guard {
 
     /// The bucket for a client IP and user name outside an API call (the login page).
     pub fn for_ip(app: &App, secret: Secret, ip: &str, username: &str) -> Guard {
-        let cfg = &app.config.rate_limit;
         Guard {
             bucket: format!(
                 "cred|{}|{}|{}",
@@ -60,10 +59,7 @@ impl Guard {
                 ip,
                 username.to_ascii_lowercase()
             ),
-            limit: Limit {
-                limit: cfg.credential_limit,
-                window_secs: cfg.credential_window_secs,
-            },
+            limit: app.config.rate_limit.credential(),
         }
     }
 

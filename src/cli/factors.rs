@@ -4,7 +4,8 @@
 use clap::Subcommand;
 use rusqlite::types::Value;
 
-use super::users::{live_account, set};
+use super::live_user;
+use super::users::set;
 use crate::actions::second_factor;
 use crate::app::App;
 use crate::store::accounts::Field;
@@ -58,7 +59,7 @@ pub enum SynccodeCommand {
 pub fn totp(app: &App, cmd: TotpCommand) -> Result<i32, String> {
     match cmd {
         TotpCommand::Enable { username } => {
-            let account = live_account(app, &username)?;
+            let account = live_user(app, &username)?;
             let secret = totp::new_secret();
             set(app, &account, Field::AuthSecret, secret.clone().into())?;
             let label = account
@@ -74,7 +75,7 @@ pub fn totp(app: &App, cmd: TotpCommand) -> Result<i32, String> {
             Ok(0)
         }
         TotpCommand::Disable { username } => {
-            let account = live_account(app, &username)?;
+            let account = live_user(app, &username)?;
             set(app, &account, Field::AuthSecret, Value::Null)?;
             println!("2FA removed for {}", account.username);
             Ok(0)
@@ -86,7 +87,7 @@ pub fn totp(app: &App, cmd: TotpCommand) -> Result<i32, String> {
 pub fn pin(app: &App, cmd: PinCommand) -> Result<i32, String> {
     match cmd {
         PinCommand::Set { username } => {
-            let account = live_account(app, &username)?;
+            let account = live_user(app, &username)?;
             let pin = super::read_secret_line()?;
             if pin.is_empty() || pin.len() > 8 || !pin.bytes().all(|b| b.is_ascii_digit()) {
                 return Err("a PIN is 1 to 8 digits".into());
@@ -97,7 +98,7 @@ pub fn pin(app: &App, cmd: PinCommand) -> Result<i32, String> {
             Ok(0)
         }
         PinCommand::Clear { username } => {
-            let account = live_account(app, &username)?;
+            let account = live_user(app, &username)?;
             set(app, &account, Field::Pin, Value::Null)?;
             println!("PIN cleared for {}", account.username);
             Ok(0)
@@ -108,7 +109,7 @@ pub fn pin(app: &App, cmd: PinCommand) -> Result<i32, String> {
 /// Runs a `user synccode` subcommand.
 pub fn synccode(app: &App, cmd: SynccodeCommand) -> Result<i32, String> {
     let SynccodeCommand::Add { username, desc } = cmd;
-    let account = live_account(app, &username)?;
+    let account = live_user(app, &username)?;
     let code = second_factor::new_sync_code();
     app.db
         .write(|tx| mobile_codes::insert(tx, account.uid, &code, &desc))

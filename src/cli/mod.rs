@@ -134,7 +134,7 @@ pub fn serve(
 ) -> Result<i32, String> {
     let mut config = load_config(config_path)?;
     if let Some(mode) = socket_mode {
-        config.server.socket_mode = mode;
+        config.server.socket_mode = crate::config::SocketMode::try_from(mode)?;
     }
     let spec = fastcgi::ListenSpec::choose(listen, &config.server.listen)?;
     fastcgi::serve(App::open(config)?, spec)?;
@@ -144,7 +144,7 @@ pub fn serve(
 /// Loads the configuration of a serving face and applies its log level.
 pub fn load_config(config_path: Option<&std::path::Path>) -> Result<Config, String> {
     let config = Config::load(config_path)?;
-    crate::log::set_level(&config.server.log_level)?;
+    crate::log::set_level(config.server.log_level);
     Ok(config)
 }
 
@@ -182,17 +182,12 @@ pub fn db_err(e: rusqlite::Error) -> String {
     format!("database error: {e}")
 }
 
-/// The live account an admin argument names: a user name, else a numeric uid.
+/// The live account a USER argument names: a user name, or a uid when no user has that
+/// name; deleted accounts are refused.
 pub fn live_user(app: &App, user: &str) -> Result<crate::store::accounts::Account, String> {
-    use crate::store::accounts;
+    let user = user.trim();
     app.db
-        .with(|c| match accounts::by_username(c, user)? {
-            Some(a) => Ok(Some(a)),
-            None => match user.parse::<i64>() {
-                Ok(uid) => accounts::by_uid(c, uid),
-                Err(_) => Ok(None),
-            },
-        })
+        .with(|c| crate::store::accounts::by_name_or_uid(c, user))
         .map_err(db_err)?
         .ok_or_else(|| format!("no user {user:?} (deleted users are not listed)"))
 }

@@ -1,5 +1,6 @@
-//! `accounthub user show NAME`: one account as an administrator sees it, including the
-//! Maian fields (time zone, language, IP, notes) that no API action returns.
+//! `accounthub user show USER`: one account as an administrator sees it, including the
+//! Maian fields (time zone, language, IP, notes) that no API action returns. Unlike the
+//! other commands it also shows a deleted account: that is what an administrator asks.
 
 use crate::app::App;
 use crate::store::accounts;
@@ -8,7 +9,7 @@ use crate::store::accounts;
 pub fn run(app: &App, username: &str) -> Result<i32, String> {
     let details = app
         .db
-        .with(|c| accounts::details_by_username(c, username.trim()))
+        .with(|c| accounts::details_by_name_or_uid(c, username.trim()))
         .map_err(|e| format!("database error: {e}"))?
         .ok_or_else(|| format!("no user {:?}", username.trim()))?;
     let a = &details.account;
@@ -18,7 +19,7 @@ pub fn run(app: &App, username: &str) -> Result<i32, String> {
         ("username", a.username.clone()),
         ("name", a.realname.clone()),
         ("email", or_blank(&a.email)),
-        ("status", accounts::status_name(a.acctstatus)),
+        ("status", a.status.to_string()),
         ("deleted", details.deleted.to_string()),
         ("2fa", a.has_totp().to_string()),
         ("timezone", or_blank(&details.timezone)),

@@ -7,8 +7,8 @@ use crate::password;
 use crate::secrets;
 use rusqlite::types::Value;
 
-use super::factors;
-use crate::store::accounts::{self, Account, Field, NewAccount};
+use super::{factors, live_user};
+use crate::store::accounts::{self, Account, AccountStatus, Field, NewAccount};
 use crate::store::authlog;
 
 /// User subcommands.
@@ -107,7 +107,7 @@ pub fn run(app: &App, cmd: UserCommand) -> Result<i32, String> {
                 realname: name,
                 email,
                 password_hash: Some(hash),
-                acctstatus: 1,
+                status: AccountStatus::Normal,
                 ..NewAccount::default()
             };
             let uid = app
@@ -135,7 +135,7 @@ pub fn run(app: &App, cmd: UserCommand) -> Result<i32, String> {
             Ok(0)
         }
         UserCommand::Passwd { username, source } => {
-            let account = live_account(app, &username)?;
+            let account = live_user(app, &username)?;
             let (plain, generated) = source.obtain()?;
             let hash = password::hash(&plain, app.config.passwords.pbkdf2_rounds)?;
             set(app, &account, Field::Password, hash.into())?;
@@ -146,22 +146,16 @@ pub fn run(app: &App, cmd: UserCommand) -> Result<i32, String> {
             Ok(0)
         }
         UserCommand::Status { username, status } => {
-            let id = (1..=5)
-                .find(|&id| accounts::status_name(id).eq_ignore_ascii_case(status.trim()))
-                .ok_or_else(|| {
+            let status = AccountStatus::parse_name(&status).ok_or_else(|| {
                     format!("unknown status {status:?}; use NORMAL, LOCKED_OR_DISABLED, CHANGE_PASSWORD, TERMINATED or ALERT_ON_ACCESS")
                 })?;
-            let account = live_account(app, &username)?;
-            set(app, &account, Field::Status, id.into())?;
-            println!(
-                "status of {} set to {}",
-                account.username,
-                accounts::status_name(id)
-            );
+            let account = live_user(app, &username)?;
+            set(app, &account, Field::Status, status.id().into())?;
+            println!("status of {} set to {status}", account.username);
             Ok(0)
         }
         UserCommand::Delete { username } => {
-            let account = live_account(app, &username)?;
+            let account = live_user(app, &username)?;
             set(app, &account, Field::Deleted, 1.into())?;
             println!("user {} deleted", account.username);
             Ok(0)
@@ -172,15 +166,7 @@ pub fn run(app: &App, cmd: UserCommand) -> Result<i32, String> {
     }
 }
 
-/// The live (not deleted) account with this user name, or a clear error.
-pub fn live_account(app: &App, username: &str) -> Result<Account, String> {
-    app.db
-        .with(|c| accounts::by_username(c, username.trim()))
-        .map_err(|e| format!("database error: {e}"))?
-        .ok_or_else(|| format!("no such user: {:?}", username.trim()))
-}
-
-/// Sets one field of an account found by `live_account`.
+/// Sets one field of an account found by `live_user`.
 pub fn set(app: &App, account: &Account, field: Field, value: Value) -> Result<(), String> {
     let changed = app
         .db

@@ -168,7 +168,7 @@ fn bind(spec: &ListenSpec, app: &App) -> Result<Listener, String> {
             remove_stale_socket(path)?;
             let std = std::os::unix::net::UnixListener::bind(path)
                 .map_err(|e| format!("cannot bind {}: {e}", path.display()))?;
-            let mode = app.config.socket_mode()?;
+            let mode = app.config.server.socket_mode.0;
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
                 .map_err(|e| format!("cannot chmod {}: {e}", path.display()))?;
             std.set_nonblocking(true).map_err(|e| e.to_string())?;

@@ -11,7 +11,7 @@ use super::fields::{self, Candidate};
 use crate::app::App;
 use crate::password::{self, HashGate};
 use crate::secrets;
-use crate::store::accounts::{self, NewAccount};
+use crate::store::accounts::{self, AccountStatus, NewAccount};
 use crate::store::authlog;
 use crate::store::outbox::{self, OutgoingMail};
 
@@ -143,7 +143,7 @@ fn new_account(c: &Candidate, hash: String) -> NewAccount {
         realname: c.name.clone(),
         email: Some(c.email.clone()),
         password_hash: Some(hash),
-        acctstatus: 1,
+        status: AccountStatus::Normal,
         timezone: Some(c.timezone.clone()),
         language: Some(c.language.clone()),
         ip: Some(c.ip.clone()),

@@ -1,6 +1,7 @@
-//! The address check applied to configured mail addresses before anything is queued, so a
-//! typo in the config is reported at once (the original's `invalid_to_email` /
-//! `invalid_from_email`) instead of failing later at the SMTP server.
+//! The one e-mail address check. Configured mail addresses are checked before anything is
+//! queued, so a typo in the config is reported at once (the original's `invalid_to_email`
+//! / `invalid_from_email`) instead of failing later at the SMTP server; the addresses of
+//! accounts created through the Maian API must also be reachable from the internet.
 
 /// True for a plain `local@domain` address: printable ASCII local part without quoting,
 /// and a domain of letter/digit/hyphen labels separated by dots.
@@ -9,6 +10,15 @@ pub fn is_valid(address: &str) -> bool {
         return false;
     };
     valid_local(local) && valid_domain(domain)
+}
+
+/// True for a valid address whose domain has at least two labels (`a@example.org`, not
+/// `root@localhost`): what an account's own address must look like.
+pub fn is_public(address: &str) -> bool {
+    is_valid(address)
+        && address
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| d.contains('.'))
 }
 
 fn valid_local(local: &str) -> bool {
@@ -37,7 +47,20 @@ fn valid_domain(domain: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid;
+    use super::{is_public, is_valid};
+
+    #[test]
+    fn account_addresses_need_a_dotted_domain() {
+        for ok in ["a@b.co", "first.last+tag@mail.example.org", "x_y@a-b.io"] {
+            assert!(is_public(ok), "{ok}");
+        }
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@@b.co", "a b@c.de", "a@b..co", ".a@b.co", "a.@b.co",
+            "a@-b.co", "a@b-.co", "a@b.c_o", "a@b@c.de",
+        ] {
+            assert!(!is_public(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn accepts_plain_addresses_only() {

@@ -1,4 +1,4 @@
-//! The login alert mail (reference §9): sent to the configured admin when an
+//! The login alert mail: sent to the configured admin when an
 //! ALERT_ON_ACCESS user logs in, or when an app calls `alertemail`. It is only queued here;
 //! the worker delivers it.
 

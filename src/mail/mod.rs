@@ -1,4 +1,4 @@
-//! Outgoing mail (SPEC §7): messages are composed and queued in the SQLite outbox by the
+//! Outgoing mail: messages are composed and queued in the SQLite outbox by the
 //! request that causes them, then delivered over SMTP by the responder's background worker
 //! or by `accounthub mail flush`, so no request ever waits on a mail server.
 

@@ -8,7 +8,7 @@ use mail_send::mail_builder::MessageBuilder;
 use mail_send::{SmtpClient, SmtpClientBuilder};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::config::MailConfig;
+use crate::config::{MailConfig, MailSecurity};
 use crate::store::outbox::OutgoingMail;
 
 /// Sends one message; the error text is kept as the row's `last_error`.
@@ -31,10 +31,10 @@ pub async fn deliver(config: &MailConfig, mail: &OutgoingMail) -> Result<(), Str
     if config.allow_invalid_certificate {
         builder = builder.allow_invalid_certs();
     }
-    let result = match config.security.as_str() {
-        "plain" => send_on(builder.connect_plain().await, message).await,
-        implicit => {
-            let builder = builder.implicit_tls(implicit == "tls");
+    let result = match config.security {
+        MailSecurity::Plain => send_on(builder.connect_plain().await, message).await,
+        tls => {
+            let builder = builder.implicit_tls(tls == MailSecurity::Tls);
             send_on(builder.connect().await, message).await
         }
     };

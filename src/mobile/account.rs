@@ -9,11 +9,12 @@ use serde_json::json;
 
 use super::Call;
 use crate::actions::args::text_param;
-use crate::actions::credentials::{self, Accept, LOGIN_INCORRECT, NORMAL};
+use crate::actions::credentials::{self, Accept, LOGIN_INCORRECT};
 use crate::actions::notifications::MAX_CHARS;
 use crate::actions::{Ctx, Failure, Outcome};
 use crate::actions::{raw_error, second_factor};
 use crate::routing::Params;
+use crate::store::accounts::AccountStatus;
 use crate::store::authlog::LogType;
 use crate::store::mobile_codes;
 use crate::web::cookies;
@@ -93,7 +94,7 @@ fn password_check(
     )?;
     let verdict = match attempt.accepted_status() {
         None => Err(LOGIN_INCORRECT),
-        Some(NORMAL) => Ok(()),
+        Some(AccountStatus::Normal) => Ok(()),
         Some(_) => Err(ACCOUNT_PROBLEM),
     };
     let logtype = match verdict {
@@ -132,11 +133,11 @@ pub fn generatesynccode(ctx: &Ctx, params: &Params) -> Outcome {
     let verdict = match (&attempt.account, attempt.accepted_status()) {
         (_, None) => Err(LOGIN_INCORRECT.to_string()),
         (Some(a), _) if a.has_totp() => Err(TWO_FACTOR.to_string()),
-        (_, Some(NORMAL)) if held >= MAX_SYNC_CODES => Err(format!(
+        (_, Some(AccountStatus::Normal)) if held >= MAX_SYNC_CODES => Err(format!(
             "This account already has {MAX_SYNC_CODES} sync codes. Ask an administrator to \
              remove old ones."
         )),
-        (Some(a), Some(NORMAL)) => Ok((a.uid, second_factor::new_sync_code())),
+        (Some(a), Some(AccountStatus::Normal)) => Ok((a.uid, second_factor::new_sync_code())),
         _ => Err(ACCOUNT_PROBLEM.to_string()),
     };
     let logtype = match verdict {

@@ -5,7 +5,6 @@ use serde_json::json;
 
 use super::Call;
 use crate::actions::codes;
-use crate::actions::credentials::may_log_in;
 use crate::actions::{Failure, Outcome};
 
 /// The configured apps: the API's `listapps`.
@@ -16,7 +15,7 @@ pub fn listapps(call: &Call) -> Outcome {
 /// A one-time login code for the signed-in user, `{"status":"OK","code":123456}` (a JSON
 /// number, as the app shows it). Only accounts that may log in get one.
 pub fn gencode(call: &Call) -> Outcome {
-    if !may_log_in(call.account.acctstatus) {
+    if !call.account.status.may_log_in() {
         return Ok(json!({"status": "ERROR", "msg": super::account::ACCOUNT_PROBLEM}));
     }
     match codes::issue(call.ctx, call.account.uid)? {

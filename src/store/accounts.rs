@@ -1,9 +1,102 @@
 //! SQL of the `accounts` table: lookups that hide deleted accounts, and account creation.
 
+use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Result;
 use crate::clock;
+
+/// The `acctstatus` of an account, read once from its id (1 to 5; another tool may have
+/// written any other number, which is kept and reported as `OTHER_<n>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccountStatus {
+    /// 1: may log in; what new accounts get.
+    #[default]
+    Normal,
+    /// 2: refused at login.
+    LockedOrDisabled,
+    /// 3: refused at login until the password is changed.
+    ChangePassword,
+    /// 4: refused at login.
+    Terminated,
+    /// 5: may log in; each login mails the administrator.
+    AlertOnAccess,
+    /// Any other id.
+    Other(i64),
+}
+
+impl AccountStatus {
+    /// The five statuses an administrator can set.
+    pub const NAMED: [AccountStatus; 5] = [
+        AccountStatus::Normal,
+        AccountStatus::LockedOrDisabled,
+        AccountStatus::ChangePassword,
+        AccountStatus::Terminated,
+        AccountStatus::AlertOnAccess,
+    ];
+
+    /// The status of a stored id.
+    pub fn from_id(id: i64) -> AccountStatus {
+        match id {
+            1 => AccountStatus::Normal,
+            2 => AccountStatus::LockedOrDisabled,
+            3 => AccountStatus::ChangePassword,
+            4 => AccountStatus::Terminated,
+            5 => AccountStatus::AlertOnAccess,
+            n => AccountStatus::Other(n),
+        }
+    }
+
+    /// The stored id.
+    pub fn id(self) -> i64 {
+        match self {
+            AccountStatus::Normal => 1,
+            AccountStatus::LockedOrDisabled => 2,
+            AccountStatus::ChangePassword => 3,
+            AccountStatus::Terminated => 4,
+            AccountStatus::AlertOnAccess => 5,
+            AccountStatus::Other(n) => n,
+        }
+    }
+
+    /// One of the five names, matched case-insensitively (the CLI's `user status`).
+    pub fn parse_name(name: &str) -> Option<AccountStatus> {
+        AccountStatus::NAMED
+            .into_iter()
+            .find(|s| s.to_string().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// True for the statuses whose correct password logs in.
+    pub fn may_log_in(self) -> bool {
+        matches!(self, AccountStatus::Normal | AccountStatus::AlertOnAccess)
+    }
+}
+
+/// The name `acctstatus` reports: `NORMAL`, ..., or `OTHER_<n>`.
+impl std::fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccountStatus::Normal => f.write_str("NORMAL"),
+            AccountStatus::LockedOrDisabled => f.write_str("LOCKED_OR_DISABLED"),
+            AccountStatus::ChangePassword => f.write_str("CHANGE_PASSWORD"),
+            AccountStatus::Terminated => f.write_str("TERMINATED"),
+            AccountStatus::AlertOnAccess => f.write_str("ALERT_ON_ACCESS"),
+            AccountStatus::Other(n) => write!(f, "OTHER_{n}"),
+        }
+    }
+}
+
+impl FromSql for AccountStatus {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(value).map(AccountStatus::from_id)
+    }
+}
+
+impl ToSql for AccountStatus {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.id()))
+    }
+}
 
 /// One account as the actions need it. Secrets stay hashed.
 #[derive(Debug, Clone)]
@@ -26,8 +119,8 @@ pub struct Account {
     pub phone1: String,
     /// Second phone number (`phone."2"`).
     pub phone2: String,
-    /// Status id (1 NORMAL ... 5 ALERT_ON_ACCESS).
-    pub acctstatus: i64,
+    /// Account status.
+    pub status: AccountStatus,
     /// Last TOTP step accepted, for replay refusal.
     pub totp_last_step: Option<i64>,
 }
@@ -60,7 +153,7 @@ fn row_to_account(r: &rusqlite::Row) -> rusqlite::Result<Account> {
         pin: r.get(6)?,
         phone1: r.get(7)?,
         phone2: r.get(8)?,
-        acctstatus: r.get(9)?,
+        status: r.get(9)?,
         totp_last_step: r.get(10)?,
     })
 }
@@ -83,6 +176,15 @@ pub fn by_uid(conn: &Connection, uid: i64) -> Result<Option<Account>> {
     .optional()
 }
 
+/// The live account with user name `user`, else the live account with uid `user` when no
+/// live account has that name: how every admin command reads a USER argument.
+pub fn by_name_or_uid(conn: &Connection, user: &str) -> Result<Option<Account>> {
+    match (by_username(conn, user)?, user.parse::<i64>()) {
+        (None, Ok(uid)) => by_uid(conn, uid),
+        (found, _) => Ok(found),
+    }
+}
+
 /// Fields of a new account; the password arrives already hashed.
 #[derive(Debug, Clone, Default)]
 pub struct NewAccount {
@@ -94,8 +196,8 @@ pub struct NewAccount {
     pub email: Option<String>,
     /// Password hash.
     pub password_hash: Option<String>,
-    /// Status id; 1 (NORMAL) for new accounts.
-    pub acctstatus: i64,
+    /// Status; NORMAL for new accounts.
+    pub status: AccountStatus,
     /// Maian time zone.
     pub timezone: Option<String>,
     /// Maian language.
@@ -120,7 +222,7 @@ pub fn insert(conn: &Connection, new: &NewAccount) -> Result<i64> {
         new.password_hash,
         new.realname,
         new.email,
-        new.acctstatus,
+        new.status,
         new.timezone,
         new.language,
         new.ip,
@@ -138,18 +240,6 @@ pub fn username_taken(conn: &Connection, username: &str) -> Result<bool> {
         .exists([username.to_ascii_lowercase()])
 }
 
-/// Names of the status ids, as `acctstatus` reports them (`OTHER_<n>` for the rest).
-pub fn status_name(status: i64) -> String {
-    match status {
-        1 => "NORMAL".into(),
-        2 => "LOCKED_OR_DISABLED".into(),
-        3 => "CHANGE_PASSWORD".into(),
-        4 => "TERMINATED".into(),
-        5 => "ALERT_ON_ACCESS".into(),
-        n => format!("OTHER_{n}"),
-    }
-}
-
 /// Replaces a password hash only if it is still `old`, so a rehash after login never
 /// overwrites a password changed meanwhile. Returns whether the row changed.
 pub fn replace_password(conn: &Connection, uid: i64, old: &str, new: &str) -> Result<bool> {
@@ -164,7 +254,7 @@ pub fn replace_password(conn: &Connection, uid: i64, old: &str, new: &str) -> Re
 pub enum Field {
     /// Password hash.
     Password,
-    /// Status id.
+    /// Status (`AccountStatus::id`).
     Status,
     /// Base32 TOTP secret (NULL = no 2FA); also resets the replay guard.
     AuthSecret,
@@ -233,13 +323,26 @@ pub struct AccountDetails {
     pub deleted: bool,
 }
 
-/// Any account, deleted or not, by user name, with its administrative fields.
-pub fn details_by_username(conn: &Connection, username: &str) -> Result<Option<AccountDetails>> {
+/// Any account, deleted or not, with its administrative fields: the one with user name
+/// `user`, else the one with uid `user` when no account has that name.
+pub fn details_by_name_or_uid(conn: &Connection, user: &str) -> Result<Option<AccountDetails>> {
+    let found = details_where(conn, "username = ?1", &user.to_ascii_lowercase())?;
+    match (found, user.parse::<i64>()) {
+        (None, Ok(uid)) => details_where(conn, "uid = ?1", &uid),
+        (found, _) => Ok(found),
+    }
+}
+
+fn details_where(
+    conn: &Connection,
+    condition: &str,
+    value: &dyn ToSql,
+) -> Result<Option<AccountDetails>> {
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS}, timezone, language, ip, notes, created, deleted
-         FROM accounts WHERE username = ?1"
+         FROM accounts WHERE {condition}"
     ))?
-    .query_row([username.to_ascii_lowercase()], |r| {
+    .query_row([value], |r| {
         Ok(AccountDetails {
             account: row_to_account(r)?,
             timezone: r.get(11)?,
@@ -251,4 +354,25 @@ pub fn details_by_username(conn: &Connection, username: &str) -> Result<Option<A
         })
     })
     .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_parse_by_name() {
+        for status in AccountStatus::NAMED {
+            assert_eq!(AccountStatus::from_id(status.id()), status);
+            let lower = status.to_string().to_ascii_lowercase();
+            assert_eq!(AccountStatus::parse_name(&lower), Some(status));
+        }
+        assert_eq!(AccountStatus::from_id(9).to_string(), "OTHER_9");
+        assert_eq!(AccountStatus::parse_name("OTHER_9"), None);
+        let may: Vec<_> = AccountStatus::NAMED
+            .into_iter()
+            .filter(|s| s.may_log_in())
+            .collect();
+        assert_eq!(may, [AccountStatus::Normal, AccountStatus::AlertOnAccess]);
+    }
 }

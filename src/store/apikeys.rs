@@ -1,5 +1,7 @@
 //! SQL of the `apikeys` table: keys stored as SHA-256 digests with a censored hint.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Result;
@@ -103,18 +105,57 @@ fn row_to_key(r: &rusqlite::Row) -> rusqlite::Result<StoredKey> {
 }
 
 /// Finds the key whose digest matches; the digests are compared again in constant time.
-pub fn find(conn: &Connection, presented: &str) -> Result<Option<StoredKey>> {
-    let digest = secrets::sha256_hex(presented.as_bytes());
+fn find_digest(conn: &Connection, digest: &str) -> Result<Option<StoredKey>> {
     let found: Option<(String, StoredKey)> = conn
         .prepare_cached(
             "SELECT keyid, type, censored, notes, created, \"key\" FROM apikeys
              WHERE \"key\" = ?1 AND hashed = 1",
         )?
-        .query_row([&digest], |r| Ok((r.get(5)?, row_to_key(r)?)))
+        .query_row([digest], |r| Ok((r.get(5)?, row_to_key(r)?)))
         .optional()?;
     Ok(found.and_then(|(stored, key)| {
         secrets::constant_time_eq(stored.as_bytes(), digest.as_bytes()).then_some(key)
     }))
+}
+
+/// Most keys one connection remembers; a deployment has a handful, and only keys that
+/// exist are remembered, so this bound is never reached in practice.
+const CACHE_MAX: usize = 256;
+
+/// The keys one connection found, by digest, with the state of the file they were read
+/// in: SQLite's `data_version` (changes when any other connection, in any process,
+/// commits) and this connection's own change count. Either moving empties the cache.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    seen: Option<(i64, u64)>,
+    found: HashMap<String, StoredKey>,
+}
+
+impl KeyCache {
+    /// The key whose digest matches `presented`, answered from memory while the file is
+    /// unchanged.
+    pub fn find(&mut self, conn: &Connection, presented: &str) -> Result<Option<StoredKey>> {
+        let version: i64 = conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?;
+        let now = Some((version, conn.total_changes()));
+        if self.seen != now {
+            self.found.clear();
+            self.seen = now;
+        }
+        let digest = secrets::sha256_hex(presented.as_bytes());
+        if let Some(key) = self.found.get(&digest) {
+            return Ok(Some(key.clone()));
+        }
+        let key = find_digest(conn, &digest)?;
+        if let Some(key) = &key {
+            if self.found.len() >= CACHE_MAX {
+                self.found.clear();
+            }
+            self.found.insert(digest, key.clone());
+        }
+        Ok(key)
+    }
 }
 
 /// Stores a new key's digest and returns its row id.
@@ -148,6 +189,47 @@ pub fn revoke(conn: &Connection, id: i64) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn open(path: &std::path::Path) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS apikeys (keyid INTEGER PRIMARY KEY, \"key\" TEXT,
+             notes TEXT, type TEXT, hashed INTEGER, censored TEXT, created TEXT)",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn a_revoked_key_is_refused_at_once_through_any_connection() {
+        let dir = std::env::temp_dir().join(format!("accounthub-keycache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys.sqlite");
+        let (reader, other) = (open(&path), open(&path));
+        let mut cache = KeyCache::default();
+        // Revoked by another connection (another process: the CLI).
+        let id = insert(&other, "first-key-123", KeyType::Full, "").unwrap();
+        assert!(cache.find(&reader, "first-key-123").unwrap().is_some());
+        assert!(cache.find(&reader, "first-key-123").unwrap().is_some());
+        assert!(revoke(&other, id).unwrap());
+        assert!(cache.find(&reader, "first-key-123").unwrap().is_none());
+        // Revoked through the very connection the cache reads on.
+        let id = insert(&other, "second-key-456", KeyType::Read, "").unwrap();
+        assert!(cache.find(&reader, "second-key-456").unwrap().is_some());
+        assert!(revoke(&reader, id).unwrap());
+        assert!(cache.find(&reader, "second-key-456").unwrap().is_none());
+        // A changed type is seen at once too.
+        let id = insert(&other, "third-key-789", KeyType::Read, "").unwrap();
+        assert!(cache.find(&reader, "third-key-789").unwrap().is_some());
+        other
+            .execute("UPDATE apikeys SET type = 'NONE' WHERE keyid = ?1", [id])
+            .unwrap();
+        let key = cache.find(&reader, "third-key-789").unwrap().unwrap();
+        assert_eq!(key.key_type, HeldType::Known(KeyType::None));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     fn held(name: &str) -> HeldType {
         HeldType::from_column(name.to_string())

@@ -1,4 +1,5 @@
-//! SQL of the `authlog` audit table (log types of the original, §11 seeds).
+//! SQL of the `authlog` audit table (the log type numbers are the
+//! original's, so its audit readers keep working).
 
 use rusqlite::{Connection, params};
 

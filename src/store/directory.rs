@@ -1,5 +1,5 @@
 //! SQL of the directory tables: groups and memberships, manager relations, permissions.
-//! Every read joins `accounts` and hides deleted accounts (SPEC §4.8), so no list leaks a
+//! Every read joins `accounts` and hides deleted accounts, so no list leaks a
 //! removed person. The API only reads these; the admin CLI writes them.
 
 use rusqlite::{Connection, OptionalExtension, params};

@@ -36,7 +36,7 @@ const POOL_KEEP: usize = 16;
 /// The database: a path and a pool of open connections to it.
 pub struct Db {
     path: PathBuf,
-    pool: Mutex<Vec<Connection>>,
+    pool: Mutex<Vec<Pooled>>,
     /// Taken for the length of each `write`: this process's writers queue here in order
     /// instead of in SQLite's busy handler, whose sleeps (1, 2, 5, 10... ms) would otherwise
     /// become the latency tail of every write-heavy action under load. Other processes
@@ -55,6 +55,21 @@ fn wait_here(wait: &mut dyn FnMut()) {
     wait()
 }
 
+/// One pooled connection with what it remembers between uses.
+struct Pooled {
+    conn: Connection,
+    keys: apikeys::KeyCache,
+}
+
+impl Pooled {
+    fn new(conn: Connection) -> Pooled {
+        Pooled {
+            conn,
+            keys: apikeys::KeyCache::default(),
+        }
+    }
+}
+
 impl Db {
     /// Opens (creating if needed) the file and brings its schema and search index up to date.
     pub fn open(path: &Path) -> Result<Db> {
@@ -68,7 +83,7 @@ impl Db {
         }
         Ok(Db {
             path: path.to_path_buf(),
-            pool: Mutex::new(vec![conn]),
+            pool: Mutex::new(vec![Pooled::new(conn)]),
             write_turn: Mutex::new(()),
             turn_wait: wait_here,
         })
@@ -87,9 +102,21 @@ impl Db {
 
     /// Runs `f` with a pooled connection (reads, or single-statement writes).
     pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.take()?;
-        let out = f(&conn);
-        self.give_back(conn);
+        let pooled = self.take()?;
+        let out = f(&pooled.conn);
+        self.give_back(pooled);
+        out
+    }
+
+    /// The API key whose digest matches `presented`, if any. Keys found are remembered
+    /// per connection and trusted only while nothing changed the file since (checked on
+    /// every call: any other connection's commit, in any process, or a change through this
+    /// one), so a revoked key stops working with the next request.
+    pub fn api_key(&self, presented: &str) -> Result<Option<apikeys::StoredKey>> {
+        let mut pooled = self.take()?;
+        let Pooled { conn, keys } = &mut pooled;
+        let out = keys.find(conn, presented);
+        self.give_back(pooled);
         out
     }
 
@@ -114,29 +141,31 @@ impl Db {
                 }
             }
         };
-        let mut conn = self.take()?;
+        let mut pooled = self.take()?;
         let out = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = pooled
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
         })();
-        self.give_back(conn);
+        self.give_back(pooled);
         out
     }
 
-    fn take(&self) -> Result<Connection> {
+    fn take(&self) -> Result<Pooled> {
         let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match pooled {
-            Some(conn) => Ok(conn),
-            None => open_connection(&self.path),
+            Some(pooled) => Ok(pooled),
+            None => open_connection(&self.path).map(Pooled::new),
         }
     }
 
-    fn give_back(&self, conn: Connection) {
+    fn give_back(&self, pooled: Pooled) {
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         if pool.len() < POOL_KEEP {
-            pool.push(conn);
+            pool.push(pooled);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! SQL of usersearch and groupsearch: literal, case-insensitive substring matches over live
-//! accounts and groups, ordered by name, at most `LIMIT` results (SPEC §4.9).
+//! accounts and groups, ordered by name, at most `LIMIT` results.
 //!
 //! Accounts are searched through FTS5 trigram indexes (see schema.sql): a quoted phrase is
 //! matched as a plain substring, so `%`, `_` and `\` in the input mean themselves, and

@@ -18,10 +18,7 @@ use rusqlite::Connection;
 use super::cookies;
 use super::page::Step;
 use super::policy;
-use super::visit::{
-    ALERT_ON_ACCESS, CHANGE_PASSWORD, Flow, NORMAL, Stop, Visit, form_fields, message,
-    query_fields, stop_page,
-};
+use super::visit::{Flow, Stop, Visit, form_fields, message, query_fields, stop_page};
 use crate::actions::credentials::LOGIN_INCORRECT;
 use crate::actions::throttle::{Guard, Secret};
 use crate::app::App;
@@ -30,7 +27,7 @@ use crate::password::{self, Verdict};
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing;
-use crate::store::accounts::{self, Field};
+use crate::store::accounts::{self, AccountStatus, Field};
 use crate::store::authlog::{self, LogType};
 use crate::store::loginkeys;
 use crate::store::sessions::{self, Pending};
@@ -141,14 +138,10 @@ impl Visit<'_> {
                 return Ok(self.again(Step::Password, 401, LOGIN_INCORRECT));
             }
         };
-        if let Some(refusal) = refusal(account.acctstatus) {
+        if let Some(refusal) = refusal(account.status) {
             self.app.db.write(|tx| {
                 guard.record(tx, true)?;
-                let note = format!(
-                    "{}, Refused: {}",
-                    self.note(&username),
-                    accounts::status_name(account.acctstatus)
-                );
+                let note = format!("{}, Refused: {}", self.note(&username), account.status);
                 authlog::write(
                     tx,
                     LogType::PortalLoginFailed,
@@ -161,7 +154,7 @@ impl Visit<'_> {
         }
         let pending = if account.has_totp() {
             Some(Pending::Totp)
-        } else if account.acctstatus == CHANGE_PASSWORD {
+        } else if account.status == AccountStatus::ChangePassword {
             Some(Pending::NewPassword)
         } else {
             None
@@ -172,7 +165,7 @@ impl Visit<'_> {
             if let Some((old, new)) = &rehash {
                 accounts::replace_password(tx, account.uid, old, new)?;
             }
-            if account.acctstatus == ALERT_ON_ACCESS {
+            if account.status == AccountStatus::AlertOnAccess {
                 self.queue_alert(tx, &account.username)?;
             }
             let opened = sessions::open(tx, account.uid, pending, &self.ip, self.now, ttl)?;
@@ -203,7 +196,8 @@ impl Visit<'_> {
             .filter(|_| account.has_totp())
             .and_then(totp::decode_secret)
             .and_then(|key| totp::matching_step(&key, &code, self.now));
-        let next = (account.acctstatus == CHANGE_PASSWORD).then_some(Pending::NewPassword);
+        let next =
+            (account.status == AccountStatus::ChangePassword).then_some(Pending::NewPassword);
         let done = self.app.db.write(|tx| {
             let valid = match step {
                 Some(step) => accounts::accept_totp_step(tx, account.uid, step)?,
@@ -300,8 +294,13 @@ impl Visit<'_> {
                 guard.record(tx, true)?;
             }
             accounts::set_field(tx, account.uid, Field::Password, hash.clone().into())?;
-            if account.acctstatus == CHANGE_PASSWORD {
-                accounts::set_field(tx, account.uid, Field::Status, NORMAL.into())?;
+            if account.status == AccountStatus::ChangePassword {
+                accounts::set_field(
+                    tx,
+                    account.uid,
+                    Field::Status,
+                    AccountStatus::Normal.id().into(),
+                )?;
             }
             let note = self.note(&account.username);
             authlog::write(
@@ -331,7 +330,7 @@ impl Visit<'_> {
             return Ok(Response::see_other(&self.self_url(&[])));
         };
         let done = self.app.db.write(|tx| {
-            if account.acctstatus == ALERT_ON_ACCESS {
+            if account.status == AccountStatus::AlertOnAccess {
                 self.queue_alert(tx, &account.username)?;
             }
             self.complete(tx, account.uid)
@@ -459,12 +458,19 @@ enum Change {
     Hashed(String),
 }
 
-/// Why a correct password still may not sign in, by status id.
-fn refusal(status: i64) -> Option<&'static str> {
+/// Why a correct password still may not sign in (CHANGE_PASSWORD signs in, then asks for a
+/// new password).
+fn refusal(status: AccountStatus) -> Option<&'static str> {
     match status {
-        NORMAL | CHANGE_PASSWORD | ALERT_ON_ACCESS => None,
-        2 => Some("This account has been disabled. Contact technical support."),
-        4 => Some("Account terminated.  Access denied."),
-        _ => Some("Your account state is not stable. Contact technical support."),
+        AccountStatus::Normal | AccountStatus::ChangePassword | AccountStatus::AlertOnAccess => {
+            None
+        }
+        AccountStatus::LockedOrDisabled => {
+            Some("This account has been disabled. Contact technical support.")
+        }
+        AccountStatus::Terminated => Some("Account terminated.  Access denied."),
+        AccountStatus::Other(_) => {
+            Some("Your account state is not stable. Contact technical support.")
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing;
-use crate::store::accounts::{self, Account};
+use crate::store::accounts::{self, Account, AccountStatus};
 use crate::store::loginkeys::{self, PendingKey};
 use crate::store::sessions::{self, Pending, Session};
 use crate::{clock, secrets};
@@ -22,13 +22,6 @@ const BODY_MAX: usize = 64 * 1024;
 
 /// Longest value kept from one form field or query parameter.
 const FIELD_MAX: usize = 8192;
-
-/// Status id (acctstatus) of an account in good standing.
-pub(super) const NORMAL: i64 = 1;
-/// Status id of an account that must choose a new password.
-pub(super) const CHANGE_PASSWORD: i64 = 3;
-/// Status id of an account whose sign-ins mail the admin.
-pub(super) const ALERT_ON_ACCESS: i64 = 5;
 
 /// Why a request ends on an error page or a server failure.
 pub(super) enum Stop {
@@ -145,8 +138,14 @@ impl<'a> Visit<'a> {
                 let Some(session) = sessions::find(c, token, now)? else {
                     return Ok(None);
                 };
-                let account = accounts::by_uid(c, session.uid)?
-                    .filter(|a| matches!(a.acctstatus, NORMAL | CHANGE_PASSWORD | ALERT_ON_ACCESS));
+                let account = accounts::by_uid(c, session.uid)?.filter(|a| {
+                    matches!(
+                        a.status,
+                        AccountStatus::Normal
+                            | AccountStatus::ChangePassword
+                            | AccountStatus::AlertOnAccess
+                    )
+                });
                 Ok::<_, rusqlite::Error>(account.map(|a| (session, a)))
             })?,
             None => None,
@@ -174,7 +173,7 @@ impl<'a> Visit<'a> {
     pub(super) fn pending(&self) -> Option<Option<Pending>> {
         self.session.as_ref().map(|(s, a)| {
             s.pending
-                .or((a.acctstatus == CHANGE_PASSWORD).then_some(Pending::NewPassword))
+                .or((a.status == AccountStatus::ChangePassword).then_some(Pending::NewPassword))
         })
     }
 
