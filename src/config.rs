@@ -43,6 +43,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Maian add-account API settings.
     pub maian: MaianConfig,
+    /// `GET <prefix>/metrics` settings.
+    pub metrics: MetricsConfig,
     /// Apps listed by `listapps`, in file order: `[apps.<id>]` tables passed through as JSON.
     pub apps: Map<String, Value>,
 }
@@ -62,6 +64,9 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Log level on stderr: `off`, `error`, `warn`, `info` (one line per request) or `debug`.
     pub log_level: String,
+    /// Shape of the stderr lines: `text`, or `json` (one object per line) for journald
+    /// and log shippers.
+    pub log_format: String,
     /// Proxies whose `X-Forwarded-For` is trusted for the client IP (exact addresses).
     pub trusted_proxies: Vec<IpAddr>,
 }
@@ -121,6 +126,17 @@ pub struct MailConfig {
     pub timeout_secs: u64,
 }
 
+/// Prometheus metrics settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Whether requests are counted and `GET <prefix>/metrics` answers.
+    pub enabled: bool,
+    /// Client addresses that may read `/metrics` (after `server.trusted_proxies`); others
+    /// get 403, because the figures describe the traffic of every user.
+    pub allow: Vec<IpAddr>,
+}
+
 /// Maian add-account API settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -154,6 +170,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             mail: MailConfig::default(),
             maian: MaianConfig::default(),
+            metrics: MetricsConfig::default(),
             apps: Map::new(),
         }
     }
@@ -167,6 +184,7 @@ impl Default for ServerConfig {
             max_blocking_threads: 32,
             shutdown_grace_secs: 10,
             log_level: "info".into(),
+            log_format: "text".into(),
             trusted_proxies: Vec::new(),
         }
     }
@@ -211,6 +229,18 @@ impl Default for MailConfig {
     }
 }
 
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            allow: vec![
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+        }
+    }
+}
+
 impl Default for MaianConfig {
     fn default() -> Self {
         MaianConfig {
@@ -227,15 +257,19 @@ impl Default for MaianConfig {
 impl Config {
     /// Finds and reads the configuration as SPEC §1 orders it.
     pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
-        let from_env = std::env::var_os("ACCOUNTHUB_CONFIG").map(PathBuf::from);
-        let path = explicit.map(Path::to_path_buf).or(from_env).or_else(|| {
-            let system = PathBuf::from(SYSTEM_CONFIG);
-            system.exists().then_some(system)
-        });
-        match path {
+        match Config::locate(explicit) {
             Some(path) => Config::from_file(&path),
             None => Ok(Config::default()),
         }
+    }
+
+    /// The file `load` reads, or `None` for the built-in defaults.
+    pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
+        let from_env = std::env::var_os("ACCOUNTHUB_CONFIG").map(PathBuf::from);
+        explicit.map(Path::to_path_buf).or(from_env).or_else(|| {
+            let system = PathBuf::from(SYSTEM_CONFIG);
+            system.exists().then_some(system)
+        })
     }
 
     /// Reads one TOML file and checks the values that could only fail later.
@@ -248,17 +282,38 @@ impl Config {
     /// Parses TOML text into a checked configuration.
     pub fn from_toml(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
-        config.tz()?;
-        config.socket_mode()?;
-        match config.mail.security.as_str() {
-            "starttls" | "tls" | "plain" => {}
-            other => {
-                return Err(format!(
-                    "mail.security must be starttls, tls or plain, not {other:?}"
-                ));
-            }
+        match config.value_problems().into_iter().next() {
+            Some((_, problem)) => Err(problem),
+            None => Ok(config),
         }
-        Ok(config)
+    }
+
+    /// Values that parse but cannot be used, as (dotted key, message), in file order of
+    /// the keys; `accounthub check` reports each with its line.
+    pub fn value_problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.tz() {
+            problems.push(("timezone", e));
+        }
+        if let Err(e) = crate::log::Level::parse(&self.server.log_level) {
+            problems.push(("server.log_level", e));
+        }
+        if let Err(e) = crate::log::Format::parse(&self.server.log_format) {
+            problems.push(("server.log_format", e));
+        }
+        if let Err(e) = self.socket_mode() {
+            problems.push(("server.socket_mode", e));
+        }
+        if !matches!(self.mail.security.as_str(), "starttls" | "tls" | "plain") {
+            problems.push((
+                "mail.security",
+                format!(
+                    "mail.security must be starttls, tls or plain, not {:?}",
+                    self.mail.security
+                ),
+            ));
+        }
+        problems
     }
 
     /// The display time zone.

@@ -15,6 +15,8 @@ pub mod front;
 pub mod log;
 pub mod maian;
 pub mod mail;
+pub mod metrics;
+pub mod ops;
 pub mod password;
 pub mod request;
 pub mod response;

@@ -7,6 +7,7 @@ pub mod apikeys;
 pub mod apppasswords;
 pub mod authlog;
 pub mod directory;
+pub mod maintenance;
 pub mod mobile_codes;
 pub mod notifications;
 pub mod outbox;
@@ -82,6 +83,7 @@ impl Db {
             Ok(turn) => turn,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => {
+                crate::metrics::db_waited();
                 off_async_worker(|| self.write_turn.lock().unwrap_or_else(|p| p.into_inner()))
             }
         };
