@@ -82,7 +82,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let rate_limited = Family::<KindLabel, Counter>::default();
     registry.register(
         "rate_limit_refusals",
-        "Requests refused with 429, by limiter (bad_key, credential)",
+        "Requests refused with 429, by limiter (bad_key, credential, alertemail)",
         rate_limited.clone(),
     );
     let outbox = Family::<StateLabel, Gauge>::default();
@@ -176,6 +176,9 @@ pub fn db_waited() {
     }
 }
 
+/// Content type of what `encode` writes: the classic Prometheus text format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
 /// The text exposition of every metric; `outbox` is the (queued, failed) backlog read
 /// from the database at scrape time, if it could be read.
 pub fn encode(outbox: Option<(i64, i64)>) -> String {
@@ -191,6 +194,42 @@ pub fn encode(outbox: Option<(i64, i64)>) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = prometheus_client::encoding::text::encode(&mut out, &m.registry);
+    classic_text(&out)
+}
+
+/// OpenMetrics text (all `prometheus-client` writes) as the classic Prometheus format, which
+/// every Prometheus version and `promtool check metrics` read: a counter's HELP and TYPE
+/// lines name its `_total` samples, and there is no `# EOF` marker.
+fn classic_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len() + 16 * counters.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let descriptor = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|tag| line.strip_prefix(tag).map(|rest| (tag, rest)));
+        match descriptor {
+            Some((tag, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                let suffix = if counters.contains(name) {
+                    "_total"
+                } else {
+                    ""
+                };
+                out.push_str(&format!("{tag}{name}{suffix} {tail}\n"));
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
     out
 }
 
@@ -218,6 +257,8 @@ mod tests {
         );
         assert!(text.contains("accounthub_outbox_messages{state=\"queued\"} 3"));
         assert!(text.contains("accounthub_rate_limit_refusals_total{kind=\"bad_key\"}"));
-        assert!(text.ends_with("# EOF\n"));
+        assert!(text.contains("# TYPE accounthub_requests_total counter\n"));
+        assert!(text.contains("# TYPE accounthub_hash_queue_length gauge\n"));
+        assert!(!text.contains("# EOF"));
     }
 }

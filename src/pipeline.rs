@@ -8,6 +8,7 @@ use crate::actions::{Caller, Cost};
 use crate::api;
 use crate::app::App;
 use crate::maian;
+use crate::ops;
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing::{self, Params, Route};
@@ -30,6 +31,8 @@ pub fn prepare(app: &App, req: &Request) -> Prepared {
         Route::Refused(e) => return Prepared::Answered(Response::text(e.status(), e.message())),
         Route::Api(params) => api::prepare(app, &params, ip()).map(Prepared::Api),
         Route::Maian(wrapper) => maian::prepare(app, wrapper, ip()).map(Prepared::Maian),
+        Route::Health => return Prepared::Answered(ops::health::answer(app)),
+        Route::Metrics => return Prepared::Answered(ops::scrape::answer(app, &ip())),
     };
     prepared.unwrap_or_else(|answer| Prepared::Answered(*answer))
 }

@@ -30,6 +30,10 @@ pub enum Route {
     /// A Maian add-account call: the body's JSON wrapper, or the message telling the
     /// client why the body cannot be used (Maian clients read only JSON bodies).
     Maian(Result<Params, String>),
+    /// `GET <prefix>/health`: the health report, no key needed.
+    Health,
+    /// `GET <prefix>/metrics`: Prometheus metrics, for listed addresses only.
+    Metrics,
 }
 
 /// Why a request was refused at routing.
@@ -81,6 +85,9 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
     }
     let too_large = req.content_length > body_limit || req.body.len() > body_limit;
     let (path, query) = path_and_query(req);
+    if let Some(page) = ops_page(&req.method, path) {
+        return page;
+    }
     if is_maian_page(path, query) {
         return Route::Maian(if too_large {
             Err(format!(
@@ -115,6 +122,24 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
         merge_path(&mut params, path);
     }
     Route::Api(params)
+}
+
+/// `GET .../health` and `GET .../metrics` (also HEAD), outside the API's own paths: the
+/// path form `.../api/health/KEY/` stays an API call.
+fn ops_page(method: &str, path: &str) -> Option<Route> {
+    if method != "GET" && method != "HEAD" {
+        return None;
+    }
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let last = segments.next_back()?;
+    if segments.any(|s| s == "api" || s.ends_with(".php")) {
+        return None;
+    }
+    match last {
+        "health" => Some(Route::Health),
+        "metrics" => Some(Route::Metrics),
+        _ => None,
+    }
 }
 
 /// `.../index.php?api` or `.../index.php?p=api`.

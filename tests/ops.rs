@@ -346,3 +346,116 @@ fn healthcheck_command_reports_json_and_exit_code() {
         "not created by the probe"
     );
 }
+
+#[test]
+fn health_through_nginx_is_200_then_503_when_the_database_is_unreadable() {
+    let s = Service::start();
+    let get = || s.request("GET", &s.url("health"), &[], b"");
+    let r = get();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = r.json();
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["status", "database", "outbox", "version"],
+        "nothing else"
+    );
+    assert_eq!(v["database"], "ok");
+    assert_eq!(v["outbox"], serde_json::json!({"queued": 0, "failed": 0}));
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    // The API's path form with an action named "health" is still an API call.
+    assert_eq!(
+        s.request("GET", &s.url("api/health/x/"), &[], b"").status,
+        403
+    );
+
+    // Root can read any file, so the file is replaced: garbage, then a directory.
+    let db = s.path("accounthub.sqlite");
+    let kept = s.path("kept.sqlite");
+    std::fs::rename(&db, &kept).unwrap();
+    std::fs::write(&db, vec![0x42; 16384]).unwrap();
+    let r = get();
+    assert_eq!(r.status, 503, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["database"], "unavailable");
+    assert_eq!(v["outbox"], Value::Null);
+    assert!(
+        !r.text().contains(s.dir.0.to_str().unwrap()),
+        "no paths leak"
+    );
+    std::fs::remove_file(&db).unwrap();
+    std::fs::create_dir(&db).unwrap();
+    assert_eq!(get().status, 503);
+    std::fs::remove_dir(&db).unwrap();
+    std::fs::rename(&kept, &db).unwrap();
+    assert_eq!(get().status, 200, "healthy again once the file is back");
+}
+
+#[test]
+fn metrics_through_nginx_only_for_listed_addresses_and_count_requests() {
+    let mut s = Service::start_with(common::Options {
+        extra_config: "[metrics]\nallow = [\"::1\", \"192.0.2.7\"]\n".into(),
+        ..Default::default()
+    });
+    let get =
+        |s: &Service, headers: &[(&str, &str)]| s.request("GET", &s.url("metrics"), headers, b"");
+    // Loopback is not listed here, and X-Forwarded-For from an untrusted peer is ignored.
+    let r = get(&s, &[]);
+    assert_eq!((r.status, r.text()), (403, "403 Forbidden".to_string()));
+    assert_eq!(get(&s, &[("X-Forwarded-For", "192.0.2.7")]).status, 403);
+
+    stop(s.take_responder());
+    let config_path = s.path("accounthub.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    std::fs::write(
+        &config_path,
+        config.replace("[\"::1\", \"192.0.2.7\"]", "[\"127.0.0.1\"]"),
+    )
+    .unwrap();
+    s.start_responder();
+    for _ in 0..5 {
+        assert_eq!(s.call("NONE", "ping", &[])["status"], "OK");
+    }
+    // Bad keys: 403, then 429 once the bad-key limiter (10 per window) refuses.
+    let statuses: Vec<u16> = (0..13)
+        .map(|_| s.form("ping", "not-a-key", &[]).status)
+        .collect();
+    let refused = statuses.iter().filter(|&&st| st == 429).count();
+    let forbidden = statuses.iter().filter(|&&st| st == 403).count();
+    assert!(refused >= 1 && forbidden + refused == 13, "{statuses:?}");
+    assert_eq!(s.request("GET", &s.url("health"), &[], b"").status, 200);
+    let r = get(&s, &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
+        "{:?}",
+        r.headers
+    );
+    let page = r.text();
+    for line in [
+        "accounthub_requests_total{action=\"ping\",status=\"200\"} 5",
+        &format!("accounthub_requests_total{{action=\"none\",status=\"403\"}} {forbidden}"),
+        &format!("accounthub_requests_total{{action=\"none\",status=\"429\"}} {refused}"),
+        &format!("accounthub_rate_limit_refusals_total{{kind=\"bad_key\"}} {refused}"),
+        "accounthub_requests_total{action=\"health\",status=\"200\"} 1",
+        "accounthub_request_duration_seconds_count{action=\"ping\"} 5",
+        "accounthub_outbox_messages{state=\"queued\"} 0",
+        "accounthub_hash_queue_length 0",
+        "accounthub_mail_delivery_failures_total 0",
+        "accounthub_db_busy_waits_total ",
+    ] {
+        assert!(page.contains(line), "{line} missing in:\n{page}");
+    }
+    // Prometheus' own checker accepts the page.
+    let file = s.path("metrics.txt");
+    std::fs::write(&file, &page).unwrap();
+    let out = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .expect("promtool (Debian package prometheus)");
+    assert!(out.status.success(), "promtool: {}", text(&out));
+}

@@ -72,7 +72,10 @@ impl Guard {
             .db
             .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))?
         {
-            Some(retry_after) => Err(Failure::TooFast { retry_after }),
+            Some(retry_after) => {
+                crate::metrics::rate_limited("credential");
+                Err(Failure::TooFast { retry_after })
+            }
             None => Ok(()),
         }
     }

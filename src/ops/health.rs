@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::app::App;
 use crate::response::Response;
 use crate::store::{maintenance, schema};
 
@@ -39,6 +40,13 @@ impl Health {
     pub fn to_response(&self) -> Response {
         Response::json(if self.ok() { 200 } else { 503 }, &self.to_json())
     }
+}
+
+/// The `GET <prefix>/health` answer for this service's database.
+pub fn answer(app: &App) -> Response {
+    probe(&app.config.database)
+        .to_response()
+        .logged_as(Some("health"), None)
 }
 
 /// Probes the database on a fresh connection, so a file replaced or corrupted under a
