@@ -12,6 +12,13 @@ packages=()
 [ -e /usr/lib/apache2/modules/mod_fcgid.so ] || packages+=(libapache2-mod-fcgid)
 command -v spawn-fcgi >/dev/null || packages+=(spawn-fcgi)
 command -v systemd-analyze >/dev/null || packages+=(systemd)
+# tests/ops.rs: promtool checks /metrics; tests/deb.sh: the Debian package.
+command -v promtool >/dev/null || packages+=(prometheus)
+command -v lintian >/dev/null || packages+=(lintian)
+command -v dpkg-deb >/dev/null || packages+=(dpkg-dev)
+command -v fakeroot >/dev/null || packages+=(fakeroot)
+command -v curl >/dev/null || packages+=(curl)
+command -v strip >/dev/null || packages+=(binutils)
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo
@@ -22,3 +29,7 @@ fi
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --all-targets
+# The Debian package, built from the test build's binary (a release build would cost
+# minutes more); cargo-deb is a crates.io tool, installed once (a few minutes).
+command -v cargo-deb >/dev/null || cargo install cargo-deb --locked
+BIN=target/debug/accounthub bash tests/deb.sh
