@@ -382,6 +382,24 @@ mod tests {
     }
 
     #[test]
+    fn health_and_metrics_pages_sit_outside_the_api_paths() {
+        let at = |method: &str, uri: &str| route(&req(method, uri, "", ""), 1024);
+        assert_eq!(at("GET", "/accounthub/health"), Route::Health);
+        assert_eq!(at("HEAD", "/health?x=1"), Route::Health);
+        assert_eq!(at("GET", "/accounthub/metrics/"), Route::Metrics);
+        assert!(matches!(at("POST", "/accounthub/health"), Route::Api(_)));
+        assert!(matches!(
+            at("GET", "/accounthub/api/health/K/"),
+            Route::Api(_)
+        ));
+        assert!(matches!(
+            at("GET", "/accounthub/api.php/metrics"),
+            Route::Api(_)
+        ));
+        assert!(matches!(at("GET", "/accounthub/healthz"), Route::Api(_)));
+    }
+
+    #[test]
     fn form_post_to_api_dir() {
         let p = api_params(&req(
             "POST",
