@@ -4,7 +4,9 @@
 //! `request::Request` → `pipeline` (`routing::route` decides what it is, then the route's
 //! `prepare` and `run` stages) → `api` / `maian` (the two APIs; `keyauth` is their shared
 //! key step) → `actions` (the action contract, the dispatch table, one module per action
-//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line.
+//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line. `ops` holds
+//! the health and metrics pages (two more routes) and the responder's hold on the database;
+//! `metrics` is the counters every layer records into.
 
 pub mod actions;
 pub mod api;
