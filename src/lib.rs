@@ -4,9 +4,10 @@
 //! `request::Request` → `pipeline` (`routing::route` decides what it is, then the route's
 //! `prepare` and `run` stages) → `api` / `maian` (the two APIs; `keyauth` is their shared
 //! key step) → `actions` (the action contract, the dispatch table, one module per action
-//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line. `ops` holds
-//! the health and metrics pages (two more routes) and the responder's hold on the database;
-//! `metrics` is the counters every layer records into.
+//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line; `web` is
+//! the HTML face beside the APIs (the SSO login page). `ops` holds the health and metrics
+//! pages (two more routes) and the responder's hold on the database; `metrics` is the
+//! counters every layer records into.
 
 pub mod actions;
 pub mod api;
@@ -29,3 +30,4 @@ pub mod routing;
 pub mod secrets;
 pub mod store;
 pub mod totp;
+pub mod web;

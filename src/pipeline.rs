@@ -12,6 +12,7 @@ use crate::ops;
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing::{self, Params, Route};
+use crate::web;
 
 /// A request after `prepare`: either already answered, or a call whose run is left.
 pub enum Prepared {
@@ -21,6 +22,8 @@ pub enum Prepared {
     Api(api::Prepared),
     /// A Maian call that passed its key check.
     Maian(maian::Prepared),
+    /// A request for the login page, answered by the web face.
+    Login(Request),
 }
 
 /// Routes `req` and runs the cheap checks of its route.
@@ -33,6 +36,7 @@ pub fn prepare(app: &App, req: &Request) -> Prepared {
         Route::Maian(wrapper) => maian::prepare(app, wrapper, ip()).map(Prepared::Maian),
         Route::Health => return Prepared::Answered(ops::health::answer(app)),
         Route::Metrics => return Prepared::Answered(ops::scrape::answer(app, &ip())),
+        Route::Login => Ok(Prepared::Login(req.clone())),
     };
     prepared.unwrap_or_else(|answer| Prepared::Answered(*answer))
 }
@@ -49,7 +53,8 @@ impl Prepared {
         match self {
             Prepared::Answered(_) => Cost::Light,
             Prepared::Api(call) => call.cost(),
-            Prepared::Maian(_) => Cost::Hashing,
+            // The page checks passwords: always where blocking is allowed.
+            Prepared::Maian(_) | Prepared::Login(_) => Cost::Hashing,
         }
     }
 
@@ -59,6 +64,7 @@ impl Prepared {
             Prepared::Answered(response) => response,
             Prepared::Api(call) => call.run(app),
             Prepared::Maian(call) => call.run(app),
+            Prepared::Login(req) => web::answer(app, &req),
         }
     }
 }

@@ -19,6 +19,9 @@ command -v dpkg-deb >/dev/null || packages+=(dpkg-dev)
 command -v fakeroot >/dev/null || packages+=(fakeroot)
 command -v curl >/dev/null || packages+=(curl)
 command -v strip >/dev/null || packages+=(binutils)
+# tests/browser.rs: headless Chromium driven over WebDriver.
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+command -v chromedriver >/dev/null || packages+=(chromium-driver)
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo

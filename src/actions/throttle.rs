@@ -6,6 +6,7 @@
 use rusqlite::Connection;
 
 use super::{Ctx, Failure};
+use crate::app::App;
 use crate::clock;
 use crate::store::ratelimit::{self, Limit};
 
@@ -43,12 +44,17 @@ pub struct Guard {
 impl Guard {
     /// The bucket for this caller IP and user name (lower-cased here).
     pub fn new(ctx: &Ctx, secret: Secret, username: &str) -> Guard {
-        let cfg = &ctx.app.config.rate_limit;
+        Guard::for_ip(ctx.app, secret, ctx.ip, username)
+    }
+
+    /// The bucket for a client IP and user name outside an API call (the login page).
+    pub fn for_ip(app: &App, secret: Secret, ip: &str, username: &str) -> Guard {
+        let cfg = &app.config.rate_limit;
         Guard {
             bucket: format!(
                 "cred|{}|{}|{}",
                 secret.tag(),
-                ctx.ip,
+                ip,
                 username.to_ascii_lowercase()
             ),
             limit: Limit {
@@ -62,22 +68,24 @@ impl Guard {
     /// the secret. (`blocked_for` counts hits beyond the limit, and this check runs before
     /// the failure is counted, hence one less.)
     pub fn check(&self, ctx: &Ctx) -> Result<(), Failure> {
-        let now = clock::unix_now();
-        let full = Limit {
-            limit: self.limit.limit.saturating_sub(1),
-            ..self.limit
-        };
-        match ctx
-            .app
-            .db
-            .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))?
-        {
+        match self.blocked_for(ctx.app)? {
             Some(retry_after) => {
                 crate::metrics::rate_limited("credential");
                 Err(Failure::TooFast { retry_after })
             }
             None => Ok(()),
         }
+    }
+
+    /// Seconds until the bucket reopens if it is full, as `check` decides it.
+    pub fn blocked_for(&self, app: &App) -> rusqlite::Result<Option<u64>> {
+        let now = clock::unix_now();
+        let full = Limit {
+            limit: self.limit.limit.saturating_sub(1),
+            ..self.limit
+        };
+        app.db
+            .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))
     }
 
     /// Counts the outcome inside the caller's write transaction: a failure adds a hit, a

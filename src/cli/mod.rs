@@ -13,6 +13,7 @@ pub mod keys;
 pub mod mail;
 pub mod managers;
 pub mod perms;
+pub mod sessions;
 pub mod show;
 pub mod users;
 
@@ -122,6 +123,9 @@ enum Command {
         /// Output directory.
         dir: PathBuf,
     },
+    /// List or end a user's login-page sessions and approved login keys.
+    #[command(subcommand)]
+    Session(sessions::SessionCommand),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -170,6 +174,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Log(args) => authlog::run(&open(config_path)?, args),
         Command::GenMan { dir } => generate::man_pages(&dir),
         Command::GenCompletions { dir } => generate::completions(&dir),
+        Command::Session(cmd) => sessions::run(&open(config_path)?, cmd),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod apikeys;
 pub mod apppasswords;
 pub mod authlog;
 pub mod directory;
+pub mod loginkeys;
 pub mod maintenance;
 pub mod mobile_codes;
 pub mod notifications;
@@ -14,6 +15,7 @@ pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
 pub mod search;
+pub mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, TryLockError};
