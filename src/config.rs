@@ -29,7 +29,7 @@ pub struct Config {
     pub system_name: String,
     /// IANA zone in which times are shown (`YYYY-MM-DD HH:MM:SS`); storage is always UTC.
     pub timezone: String,
-    /// Value of the `mobileenabled` action.
+    /// Value of the `mobileenabled` action, and whether the mobile API answers at all.
     pub mobile_enabled: bool,
     /// Largest request body accepted, in bytes; larger bodies get 413.
     pub body_limit: usize,
@@ -71,6 +71,18 @@ pub struct ServerConfig {
     pub log_format: String,
     /// Proxies whose `X-Forwarded-For` is trusted for the client IP (exact addresses).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Connections served at once; more wait in the listen backlog, and a waiting one
+    /// makes the longest-idle connection close. Also bounded by the open-file limit.
+    pub max_connections: usize,
+    /// Seconds a connection may wait for a request to begin (new or kept alive).
+    pub idle_timeout_secs: u64,
+    /// Seconds from the first byte of a request to the end of its parameters.
+    pub header_timeout_secs: u64,
+    /// Seconds from the end of the parameters to the end of the body.
+    pub body_timeout_secs: u64,
+    /// Largest FastCGI parameter stream (all CGI variables of a request) in bytes;
+    /// larger requests get 431.
+    pub params_limit: usize,
 }
 
 /// Password hashing settings.
@@ -95,6 +107,11 @@ pub struct RateLimitConfig {
     pub credential_limit: u32,
     /// Window of the credential limiter, in seconds.
     pub credential_window_secs: u64,
+    /// Failed `codelogin` attempts allowed per client IP per window before 429. Kiosks
+    /// behind one app server share the count, so this is higher than `credential_limit`.
+    pub code_login_limit: u32,
+    /// Window of the `codelogin` limiter, in seconds.
+    pub code_login_window_secs: u64,
 }
 
 /// Outgoing mail settings (alert and welcome mails).
@@ -216,6 +233,11 @@ impl Default for ServerConfig {
             log_level: "info".into(),
             log_format: "text".into(),
             trusted_proxies: Vec::new(),
+            max_connections: 4096,
+            idle_timeout_secs: 90,
+            header_timeout_secs: 10,
+            body_timeout_secs: 60,
+            params_limit: 256 * 1024,
         }
     }
 }
@@ -236,6 +258,8 @@ impl Default for RateLimitConfig {
             bad_key_window_secs: 60,
             credential_limit: 5,
             credential_window_secs: 300,
+            code_login_limit: 20,
+            code_login_window_secs: 300,
         }
     }
 }

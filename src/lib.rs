@@ -5,9 +5,9 @@
 //! `prepare` and `run` stages) → `api` / `maian` (the two APIs; `keyauth` is their shared
 //! key step) → `actions` (the action contract, the dispatch table, one module per action
 //! family) → `store` (all SQL) → one SQLite file. `cli` is the command line; `web` is
-//! the HTML face beside the APIs (the SSO login page). `ops` holds the health and metrics
-//! pages (two more routes) and the responder's hold on the database; `metrics` is the
-//! counters every layer records into.
+//! the HTML face beside the APIs (the SSO login page), `mobile` the mobile app's API over
+//! the same actions. `ops` holds the health and metrics pages (two more routes) and the
+//! responder's hold on the database; `metrics` is the counters every layer records into.
 
 pub mod actions;
 pub mod api;
@@ -21,6 +21,7 @@ pub mod log;
 pub mod maian;
 pub mod mail;
 pub mod metrics;
+pub mod mobile;
 pub mod ops;
 pub mod password;
 pub mod pipeline;

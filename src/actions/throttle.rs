@@ -20,8 +20,10 @@ pub enum Secret {
     Totp,
     /// PIN (checkpin).
     Pin,
-    /// Mobile sync code (mobilevalid).
+    /// Mobile sync code (mobilevalid, the mobile API).
     SyncCode,
+    /// One-time login code (codelogin); counted per client IP only.
+    OneTimeCode,
 }
 
 impl Secret {
@@ -31,6 +33,7 @@ impl Secret {
             Secret::Totp => "totp",
             Secret::Pin => "pin",
             Secret::SyncCode => "sync",
+            Secret::OneTimeCode => "otc",
         }
     }
 }
@@ -60,6 +63,19 @@ impl Guard {
             limit: Limit {
                 limit: cfg.credential_limit,
                 window_secs: cfg.credential_window_secs,
+            },
+        }
+    }
+
+    /// The per-IP bucket of one-time codes, with the `code_login_*` limit: the code itself
+    /// names the user, so there is no user name to count by.
+    pub fn one_time_codes(ctx: &Ctx) -> Guard {
+        let cfg = &ctx.app.config.rate_limit;
+        Guard {
+            bucket: format!("cred|{}|{}", Secret::OneTimeCode.tag(), ctx.ip),
+            limit: Limit {
+                limit: cfg.code_login_limit,
+                window_secs: cfg.code_login_window_secs,
             },
         }
     }
