@@ -91,14 +91,15 @@ bench_wait_socket() {
     echo "socket $1 did not appear" >&2; return 1
 }
 
-# Starts nginx on 127.0.0.1:$2 in front of socket $1; $3 = on|off for fastcgi_keep_conn.
+# Starts nginx on 127.0.0.1:$2 in front of socket $1; $3 = on|off for fastcgi_keep_conn;
+# $4 = the site example to start from (default: the repository's nginx.conf.example).
 # Prints nothing; the service prefix is /accounthub/.
 bench_start_nginx() {
-    local sock=$1 port=$2 keep=${3:-on} name=nginx-$2
+    local sock=$1 port=$2 keep=${3:-on} name=nginx-$2 example=${4:-$BENCH_ROOT/nginx.conf.example}
     mkdir -p "$BENCH_DIR/$name/tmp"
     local site="$BENCH_DIR/$name/site.conf"
     sed -e "s#unix:/run/accounthub/accounthub.sock#unix:$sock#" \
-        -e "s#listen 80;#listen 127.0.0.1:$port;#" "$BENCH_ROOT/nginx.conf.example" > "$site"
+        -e "s#listen 80;#listen 127.0.0.1:$port;#" "$example" > "$site"
     if [ "$keep" = off ]; then
         sed -i -e '/fastcgi_keep_conn on;/d' -e '/keepalive 8;/d' "$site"
     fi

@@ -9,6 +9,8 @@
 # Then `auth` with PBKDF2 at 1,000 rounds alternated with `ping`: its cheap part (key
 # lookup, hop to the hashing pool, audit write) is its throughput with the verify time
 # (measured in the same run) taken out.
+# Then ping with metrics on (the default) vs a second responder with metrics.enabled =
+# false, alternated rounds, median req/s. Target: metrics on within 3% of off.
 # Targets: ping >= 90% of the baseline in both modes; our no-op >= the crate's; auth's
 # cheap part >= 60% of ping; RSS <= 30 MB.
 set -euo pipefail
@@ -82,6 +84,22 @@ if cheap_s > 0:
 else:
     print("auth without its verify: not measurable (hashing took all the time)")
 PY
+# Metrics on vs off (keep_conn on), alternated rounds; started after the RSS-free rounds
+# above so they do not share the CPU with an idle second responder's nginx.
+sed 's/^\[server\]/[metrics]\nenabled = false\n[server]/' "$ACCOUNTHUB_CONFIG" > "$BENCH_DIR/metrics-off.toml"
+ACCOUNTHUB_CONFIG="$BENCH_DIR/metrics-off.toml" bench_start_responder "$BENCH_DIR/ah-nometrics.sock"
+BENCH_RESPONDER_PID=${BENCH_PIDS[0]}
+nometrics_port=$(bench_port); bench_start_nginx "$BENCH_DIR/ah-nometrics.sock" "$nometrics_port" on
+on_rps=(); off_rps=()
+for _ in $(seq "${BENCH_ROUNDS:-3}"); do
+    read -r r _ _ _ < <(bench_wrk "http://127.0.0.1:$nometrics_port$path"); off_rps+=("$r")
+    read -r r _ _ _ < <(bench_wrk "http://127.0.0.1:${port[ah-on]}$path"); on_rps+=("$r")
+done
+on=$(bench_median "${on_rps[*]}"); off=$(bench_median "${off_rps[*]}")
+printf "%-34s %10.0f\n" "ping, metrics off (median)" "$off" "ping, metrics on (median)" "$on"
+python3 -c "print(f'ratio metrics on/off: {$on/$off*100:.1f}%  (target >= 97%)')"
+curl -sf "http://127.0.0.1:${port[ah-on]}/accounthub/metrics" | grep -q 'accounthub_requests_total{action="ping",status="200"}' \
+    || { echo "metrics did not count the pings" >&2; exit 1; }
 
 # RSS after at least 100k requests in total.
 BENCH_SECS=5

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-pub use crate::log::Level as LogLevel;
+pub use crate::log::{Format as LogFormat, Level as LogLevel};
 use crate::store::ratelimit::Limit;
 
 /// System-wide config file used when neither `--config` nor `$ACCOUNTHUB_CONFIG` is given.
@@ -46,6 +46,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Maian add-account API settings.
     pub maian: MaianConfig,
+    /// `GET <prefix>/metrics` settings.
+    pub metrics: MetricsConfig,
     /// Login page settings.
     pub login: LoginConfig,
     /// Apps listed by `listapps`, in file order: `[apps.<id>]` tables passed through as JSON.
@@ -67,6 +69,9 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Log level on stderr: `off`, `error`, `warn` or `info` (one line per request).
     pub log_level: LogLevel,
+    /// Shape of the stderr lines: `text`, or `json` (one object per line) for journald
+    /// and log shippers.
+    pub log_format: LogFormat,
     /// Proxies whose `X-Forwarded-For` is trusted for the client IP (exact addresses).
     pub trusted_proxies: Vec<IpAddr>,
     /// Connections served at once; more wait in the listen backlog, and a waiting one
@@ -188,6 +193,17 @@ impl TryFrom<String> for MailSecurity {
     }
 }
 
+/// Prometheus metrics settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Whether requests are counted and `GET <prefix>/metrics` answers.
+    pub enabled: bool,
+    /// Client addresses that may read `/metrics` (after `server.trusted_proxies`); others
+    /// get 403, because the figures describe the traffic of every user.
+    pub allow: Vec<IpAddr>,
+}
+
 /// Maian add-account API settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -248,6 +264,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             mail: MailConfig::default(),
             maian: MaianConfig::default(),
+            metrics: MetricsConfig::default(),
             login: LoginConfig::default(),
             apps: Map::new(),
         }
@@ -262,6 +279,7 @@ impl Default for ServerConfig {
             max_blocking_threads: 32,
             shutdown_grace_secs: 10,
             log_level: LogLevel::Info,
+            log_format: LogFormat::Text,
             trusted_proxies: Vec::new(),
             max_connections: 4096,
             idle_timeout_secs: 90,
@@ -332,6 +350,18 @@ impl Default for MailConfig {
     }
 }
 
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            allow: vec![
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+        }
+    }
+}
+
 impl Default for MaianConfig {
     fn default() -> Self {
         MaianConfig {
@@ -349,15 +379,19 @@ impl Config {
     /// Finds and reads the configuration: `explicit`, else `$ACCOUNTHUB_CONFIG`, else
     /// `SYSTEM_CONFIG` if it exists, else the defaults.
     pub fn load(explicit: Option<&Path>) -> Result<Config, String> {
-        let from_env = std::env::var_os("ACCOUNTHUB_CONFIG").map(PathBuf::from);
-        let path = explicit.map(Path::to_path_buf).or(from_env).or_else(|| {
-            let system = PathBuf::from(SYSTEM_CONFIG);
-            system.exists().then_some(system)
-        });
-        match path {
+        match Config::locate(explicit) {
             Some(path) => Config::from_file(&path),
             None => Ok(Config::default()),
         }
+    }
+
+    /// The file `load` reads, or `None` for the built-in defaults.
+    pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
+        let from_env = std::env::var_os("ACCOUNTHUB_CONFIG").map(PathBuf::from);
+        explicit.map(Path::to_path_buf).or(from_env).or_else(|| {
+            let system = PathBuf::from(SYSTEM_CONFIG);
+            system.exists().then_some(system)
+        })
     }
 
     /// Reads one TOML file and checks the values that could only fail later.
@@ -370,8 +404,21 @@ impl Config {
     /// Parses TOML text into a checked configuration.
     pub fn from_toml(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
-        config.tz()?;
-        Ok(config)
+        match config.value_problems().into_iter().next() {
+            Some((_, problem)) => Err(problem),
+            None => Ok(config),
+        }
+    }
+
+    /// Values that parse but cannot be used, as (dotted key, message); `accounthub check`
+    /// reports each with its line. Typed values (log level and format, socket mode, mail
+    /// security) are refused while parsing, with their own line.
+    pub fn value_problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.tz() {
+            problems.push(("timezone", e));
+        }
+        problems
     }
 
     /// The display time zone.

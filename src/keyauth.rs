@@ -51,7 +51,10 @@ pub fn authenticate(app: &App, presented: &str, ip: &str) -> Result<StoredKey, K
         ratelimit::record(tx, &format!("badkey|{ip}"), limit, now)
     });
     match verdict {
-        Ok(Some(wait)) => Err(KeyRefusal::TooFast(wait)),
+        Ok(Some(wait)) => {
+            crate::metrics::rate_limited("bad_key");
+            Err(KeyRefusal::TooFast(wait))
+        }
         Ok(None) => Err(KeyRefusal::Unknown),
         Err(e) => {
             crate::log::error(&format!("bad-key bookkeeping failed: {e}"));

@@ -7,7 +7,8 @@
 //! family) → `store` (all SQL) → one SQLite file. `cli` is the command line; `web` is
 //! the HTML face beside the APIs (the SSO login page), `mobile` the mobile app's API over
 //! the same actions; `import` (run from the command line) moves a PHP AccountHub install
-//! over.
+//! over. `ops` holds the health and metrics pages (two more routes) and the responder's
+//! hold on the database; `metrics` is the counters every layer records into.
 
 pub mod actions;
 pub mod api;
@@ -21,7 +22,9 @@ pub mod keyauth;
 pub mod log;
 pub mod maian;
 pub mod mail;
+pub mod metrics;
 pub mod mobile;
+pub mod ops;
 pub mod password;
 pub mod pipeline;
 pub mod request;

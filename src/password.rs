@@ -153,8 +153,10 @@ impl HashGate {
     pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move || {
+            crate::metrics::hash_started();
             let _ = done_tx.send(f());
         });
+        crate::metrics::hash_queued();
         let sent = self
             .queue
             .lock()

@@ -9,6 +9,7 @@ use crate::api;
 use crate::app::App;
 use crate::maian;
 use crate::mobile;
+use crate::ops;
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing::{self, Params, Route};
@@ -37,6 +38,8 @@ pub fn prepare(app: &App, req: &Request) -> Prepared {
         Route::Api(params) => api::prepare(app, &params, ip()).map(Prepared::Api),
         Route::Maian(wrapper) => maian::prepare(app, wrapper, ip()).map(Prepared::Maian),
         Route::Mobile(params) => mobile::prepare(app, params, ip()).map(Prepared::Mobile),
+        Route::Health => return Prepared::Answered(ops::health::answer(app)),
+        Route::Metrics => return Prepared::Answered(ops::scrape::answer(app, &ip())),
         Route::Login => Ok(Prepared::Login(req.clone())),
     };
     prepared.unwrap_or_else(|answer| Prepared::Answered(*answer))

@@ -100,6 +100,11 @@ impl Response {
         )
     }
 
+    /// Any body with its content type (the metrics text format).
+    pub fn with_body(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
+        Response::new(status, content_type, body)
+    }
+
     /// 204 answer to an OPTIONS preflight.
     pub fn preflight() -> Response {
         let mut r = Response::new(204, "text/plain; charset=utf-8", Vec::new());

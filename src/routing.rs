@@ -32,6 +32,10 @@ pub enum Route {
     /// A Maian add-account call: the body's JSON wrapper, or the message telling the
     /// client why the body cannot be used (Maian clients read only JSON bodies).
     Maian(Result<Params, String>),
+    /// `GET <prefix>/health`: the health report, no key needed.
+    Health,
+    /// `GET <prefix>/metrics`: Prometheus metrics, for listed addresses only.
+    Metrics,
     /// A mobile API call (`.../mobile/index.php`, `.../mobile/`): query and body merged,
     /// or why the body cannot be used (the mobile face answers that in JSON).
     Mobile(Result<Params, RouteError>),
@@ -87,6 +91,9 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
         return Route::Preflight;
     }
     let (path, query) = path_and_query(req);
+    if let Some(page) = ops_page(&req.method, path) {
+        return page;
+    }
     if is_login_page(path) {
         return Route::Login;
     }
@@ -151,6 +158,24 @@ fn is_mobile_page(path: &str) -> bool {
     };
     let mut segments = dir.split('/');
     segments.next_back() == Some("mobile") && !segments.any(|s| s == "api")
+}
+
+/// `GET .../health` and `GET .../metrics` (also HEAD), outside the API's own paths: the
+/// path form `.../api/health/KEY/` stays an API call.
+fn ops_page(method: &str, path: &str) -> Option<Route> {
+    if method != "GET" && method != "HEAD" {
+        return None;
+    }
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let last = segments.next_back()?;
+    if segments.any(|s| s == "api" || s.ends_with(".php")) {
+        return None;
+    }
+    match last {
+        "health" => Some(Route::Health),
+        "metrics" => Some(Route::Metrics),
+        _ => None,
+    }
 }
 
 /// `.../login/` or `.../login`, but not the API's path form `.../api/login/...`.
@@ -451,6 +476,24 @@ mod tests {
     fn get(p: &Params, name: &str) -> Option<String> {
         p.get(name)
             .map(|v| v.as_str().map(str::to_string).unwrap_or(v.to_string()))
+    }
+
+    #[test]
+    fn health_and_metrics_pages_sit_outside_the_api_paths() {
+        let at = |method: &str, uri: &str| route(&req(method, uri, "", ""), 1024);
+        assert_eq!(at("GET", "/accounthub/health"), Route::Health);
+        assert_eq!(at("HEAD", "/health?x=1"), Route::Health);
+        assert_eq!(at("GET", "/accounthub/metrics/"), Route::Metrics);
+        assert!(matches!(at("POST", "/accounthub/health"), Route::Api(_)));
+        assert!(matches!(
+            at("GET", "/accounthub/api/health/K/"),
+            Route::Api(_)
+        ));
+        assert!(matches!(
+            at("GET", "/accounthub/api.php/metrics"),
+            Route::Api(_)
+        ));
+        assert!(matches!(at("GET", "/accounthub/healthz"), Route::Api(_)));
     }
 
     #[test]

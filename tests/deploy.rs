@@ -227,6 +227,7 @@ fn example_config_documents_every_key_with_its_default() {
         ("rate_limit", "RateLimitConfig"),
         ("mail", "MailConfig"),
         ("maian", "MaianConfig"),
+        ("metrics", "MetricsConfig"),
         ("login", "LoginConfig"),
     ] {
         let documented = keys(table[section].as_table().unwrap());

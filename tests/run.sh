@@ -17,6 +17,13 @@ command -v mariadbd >/dev/null || packages+=(mariadb-server)
 command -v php >/dev/null || packages+=(php-cli)
 php -m 2>/dev/null | grep -qx pdo_sqlite || packages+=(php-sqlite3)
 [ -x /usr/bin/sqlite3 ] || packages+=(sqlite3)
+# tests/ops.rs: promtool checks /metrics; tests/deb.sh: the Debian package.
+command -v promtool >/dev/null || packages+=(prometheus)
+command -v lintian >/dev/null || packages+=(lintian)
+command -v dpkg-deb >/dev/null || packages+=(dpkg-dev)
+command -v fakeroot >/dev/null || packages+=(fakeroot)
+command -v curl >/dev/null || packages+=(curl)
+command -v strip >/dev/null || packages+=(binutils)
 # tests/browser.rs: headless Chromium driven over WebDriver.
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 command -v chromedriver >/dev/null || packages+=(chromium-driver)
@@ -30,3 +37,7 @@ fi
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --all-targets
+# The Debian package, built from the test build's binary (a release build would cost
+# minutes more); cargo-deb is a crates.io tool, installed once (a few minutes).
+command -v cargo-deb >/dev/null || cargo install cargo-deb --locked
+BIN=target/debug/accounthub bash tests/deb.sh

@@ -38,6 +38,7 @@ fn alertemail(ctx: &Ctx, args: &Args) -> Outcome {
     let now = clock::unix_now();
     let verdict = ctx.app.db.write(|tx| -> Result<Verdict, Failure> {
         if let Some(wait) = ratelimit::record(tx, &bucket, limit, now)? {
+            crate::metrics::rate_limited("alertemail");
             return Ok(Verdict::TooFast(wait));
         }
         let username = accounts::by_username(tx, &input)?.map_or(input.clone(), |a| a.username);

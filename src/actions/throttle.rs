@@ -81,7 +81,10 @@ impl Guard {
     /// the failure is counted, hence one less.)
     pub fn check(&self, ctx: &Ctx) -> Result<(), Failure> {
         match self.blocked_for(ctx.app)? {
-            Some(retry_after) => Err(Failure::TooFast { retry_after }),
+            Some(retry_after) => {
+                crate::metrics::rate_limited("credential");
+                Err(Failure::TooFast { retry_after })
+            }
             None => Ok(()),
         }
     }

@@ -2,7 +2,12 @@
 //! sysadmin runs instead of the PHP web UI. Every command has `--help`, prints clear
 //! errors and exits non-zero on failure.
 
+pub mod authlog;
+pub mod backup;
+pub mod check;
+pub mod check_config;
 pub mod factors;
+pub mod generate;
 pub mod groups;
 pub mod import;
 pub mod keys;
@@ -81,6 +86,46 @@ enum Command {
     Manager(managers::ManagerCommand),
     /// Move a PHP AccountHub install over, from its MariaDB/MySQL database or a dump.
     Import(import::ImportArgs),
+    /// Write a verified, consistent copy of the live database to FILE (replaced if it
+    /// exists); the responder may keep running.
+    Backup {
+        /// Destination file.
+        file: PathBuf,
+    },
+    /// Replace the database with the backup FILE after checking its integrity and schema
+    /// version; refused while a responder holds the database.
+    Restore {
+        /// Backup file written by `accounthub backup`.
+        file: PathBuf,
+    },
+    /// Check the config file, the database and the permissions the service needs; one
+    /// line per problem, exit 1 if there is any.
+    Check {
+        /// Account the service runs as, whose permissions are checked (default: the
+        /// caller).
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+        /// Also connect to the configured SMTP server and say EHLO.
+        #[arg(long)]
+        smtp: bool,
+    },
+    /// Print the health report as JSON (what GET <prefix>/health answers); exit 1 when
+    /// unhealthy.
+    Healthcheck,
+    /// Show the security log (authlog), times in the configured time zone.
+    Log(authlog::LogArgs),
+    /// Write the man pages into DIR (packaging).
+    #[command(hide = true)]
+    GenMan {
+        /// Output directory.
+        dir: PathBuf,
+    },
+    /// Write bash, zsh and fish completions into DIR (packaging).
+    #[command(hide = true)]
+    GenCompletions {
+        /// Output directory.
+        dir: PathBuf,
+    },
     /// List or end a user's login-page sessions and approved login keys.
     #[command(subcommand)]
     Session(sessions::SessionCommand),
@@ -122,6 +167,17 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Perm(cmd) => perms::run(&open(config_path)?, cmd),
         Command::Manager(cmd) => managers::run(&open(config_path)?, cmd),
         Command::Import(args) => import::run(&open(config_path)?, args),
+        Command::Backup { file } => backup::backup(&Config::load(config_path)?, &file),
+        Command::Restore { file } => backup::restore(&Config::load(config_path)?, &file),
+        Command::Check { user, smtp } => check::run(config_path, user.as_deref(), smtp),
+        Command::Healthcheck => {
+            let health = crate::ops::health::probe(&Config::load(config_path)?.database);
+            println!("{}", health.to_json());
+            Ok(if health.ok() { 0 } else { 1 })
+        }
+        Command::Log(args) => authlog::run(&open(config_path)?, args),
+        Command::GenMan { dir } => generate::man_pages(&dir),
+        Command::GenCompletions { dir } => generate::completions(&dir),
         Command::Session(cmd) => sessions::run(&open(config_path)?, cmd),
     }
 }
@@ -137,7 +193,10 @@ pub fn serve(
         config.server.socket_mode = crate::config::SocketMode::try_from(mode)?;
     }
     let spec = fastcgi::ListenSpec::choose(listen, &config.server.listen)?;
-    fastcgi::serve(App::open(config)?, spec)?;
+    let app = App::open(config)?;
+    // Held until the responder is gone, so `restore` refuses while it runs.
+    let _held = crate::ops::holder::hold_shared(app.db.path())?;
+    fastcgi::serve(app, spec)?;
     Ok(0)
 }
 
@@ -145,6 +204,8 @@ pub fn serve(
 pub fn load_config(config_path: Option<&std::path::Path>) -> Result<Config, String> {
     let config = Config::load(config_path)?;
     crate::log::set_level(config.server.log_level);
+    crate::log::set_format(config.server.log_format);
+    crate::metrics::set_enabled(config.metrics.enabled);
     Ok(config)
 }
 

@@ -284,6 +284,7 @@ async fn answer(app: Arc<App>, req: Request) -> Vec<u8> {
                 })
         }
     };
+    crate::ops::record_request(&response, started);
     if crate::log::enabled(crate::log::Level::Info) {
         crate::log::request(
             &req.client_ip(&app.config.server.trusted_proxies),

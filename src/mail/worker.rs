@@ -38,6 +38,7 @@ pub async fn deliver_due(app: &Arc<App>) -> Result<PassReport, String> {
             report.sent += 1;
         } else {
             report.failed += 1;
+            crate::metrics::mail_failed();
         }
         record(app, queued, outcome).await?;
     }

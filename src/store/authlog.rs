@@ -1,7 +1,7 @@
 //! SQL of the `authlog` audit table (the log type numbers are the
 //! original's, so its audit readers keep working).
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Result;
 use crate::clock;
@@ -61,4 +61,100 @@ pub fn write(
         otherdata
     ])?;
     Ok(())
+}
+
+/// Which rows `accounthub log` shows; `None` means no restriction.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only rows about this uid.
+    pub uid: Option<i64>,
+    /// Only rows of this log type.
+    pub logtype: Option<i64>,
+    /// Only rows at or after this stored (UTC) time.
+    pub since: Option<String>,
+    /// Only rows before this stored (UTC) time.
+    pub until: Option<String>,
+    /// At most this many rows: the newest ones.
+    pub limit: usize,
+}
+
+/// One audit row with its type name and the user name of its uid (deleted users too).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Row id.
+    pub logid: i64,
+    /// Stored UTC time.
+    pub logtime: String,
+    /// Log type id.
+    pub logtype: i64,
+    /// Log type name, if the type is known.
+    pub typename: Option<String>,
+    /// Account the row is about.
+    pub uid: Option<i64>,
+    /// That account's user name.
+    pub username: Option<String>,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Free text of the row.
+    pub otherdata: Option<String>,
+}
+
+/// The newest rows matching `filter`, oldest first (like the tail of a log file).
+pub fn query(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>> {
+    let mut rows: Vec<Entry> = conn
+        .prepare_cached(
+            "SELECT l.logid, l.logtime, l.logtype, t.typename, l.uid, a.username, l.ip,
+                    l.otherdata
+             FROM authlog l
+             LEFT JOIN logtypes t ON t.logtype = l.logtype
+             LEFT JOIN accounts a ON a.uid = l.uid
+             WHERE (?1 IS NULL OR l.uid = ?1) AND (?2 IS NULL OR l.logtype = ?2)
+               AND (?3 IS NULL OR l.logtime >= ?3) AND (?4 IS NULL OR l.logtime < ?4)
+             ORDER BY l.logtime DESC, l.logid DESC LIMIT ?5",
+        )?
+        .query_map(
+            params![
+                filter.uid,
+                filter.logtype,
+                filter.since,
+                filter.until,
+                filter.limit.min(i64::MAX as usize) as i64
+            ],
+            |r| {
+                Ok(Entry {
+                    logid: r.get(0)?,
+                    logtime: r.get(1)?,
+                    logtype: r.get(2)?,
+                    typename: r.get(3)?,
+                    uid: r.get(4)?,
+                    username: r.get(5)?,
+                    ip: r.get(6)?,
+                    otherdata: r.get(7)?,
+                })
+            },
+        )?
+        .collect::<Result<_>>()?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The log type named `name` (case-insensitive, e.g. `API_LOGIN_FAILED`) or numbered.
+pub fn logtype_named(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT logtype FROM logtypes
+         WHERE typename = ?1 COLLATE NOCASE OR CAST(logtype AS TEXT) = ?1",
+    )?
+    .query_row([name], |r| r.get(0))
+    .optional()
+}
+
+/// The uid of user name `name` or, failing that, of the uid `name` spells, deleted
+/// accounts included: the audit log outlives them.
+pub fn uid_named(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT uid FROM accounts WHERE username = ?1 COLLATE NOCASE
+         UNION ALL SELECT uid FROM accounts WHERE CAST(uid AS TEXT) = ?1 LIMIT 1",
+    )?
+    .query_row([name], |r| r.get(0))
+    .optional()
 }

@@ -9,6 +9,7 @@ pub mod authlog;
 pub mod directory;
 pub mod import;
 pub mod loginkeys;
+pub mod maintenance;
 pub mod mobile_codes;
 pub mod notifications;
 pub mod onetimekeys;
@@ -131,6 +132,7 @@ impl Db {
             Ok(turn) => turn,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => {
+                crate::metrics::db_waited();
                 let mut turn = None;
                 (self.turn_wait)(&mut || {
                     turn = Some(self.write_turn.lock().unwrap_or_else(|p| p.into_inner()));
