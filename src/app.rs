@@ -22,6 +22,7 @@ impl App {
     /// Opens the database (creating and migrating it as needed) for this configuration.
     pub fn open(config: Config) -> Result<App, String> {
         let tz = config.tz()?;
+        crate::store::authlog::set_max_rows(config.audit.max_rows);
         let db = Db::open(&config.database)
             .map_err(|e| format!("cannot open database {}: {e}", config.database.display()))?;
         let hashing = HashGate::new(config.hash_concurrency());

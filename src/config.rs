@@ -43,6 +43,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Maian add-account API settings.
     pub maian: MaianConfig,
+    /// Audit log settings.
+    pub audit: AuditConfig,
     /// Apps listed by `listapps`, in file order: `[apps.<id>]` tables passed through as JSON.
     pub apps: Map<String, Value>,
 }
@@ -88,6 +90,23 @@ pub struct RateLimitConfig {
     pub credential_limit: u32,
     /// Window of the credential limiter, in seconds.
     pub credential_window_secs: u64,
+}
+
+/// Audit log (`authlog`) settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Most rows kept; past it each new row pushes out the oldest, so the log cannot fill
+    /// the disk.
+    pub max_rows: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            max_rows: crate::store::authlog::DEFAULT_MAX_ROWS as u64,
+        }
+    }
 }
 
 /// Outgoing mail settings (alert and welcome mails).
@@ -154,6 +173,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             mail: MailConfig::default(),
             maian: MaianConfig::default(),
+            audit: AuditConfig::default(),
             apps: Map::new(),
         }
     }

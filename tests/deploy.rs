@@ -181,6 +181,7 @@ fn example_config_documents_every_key_with_its_default() {
         ("rate_limit", "RateLimitConfig"),
         ("mail", "MailConfig"),
         ("maian", "MaianConfig"),
+        ("audit", "AuditConfig"),
     ] {
         let documented = keys(table[section].as_table().unwrap());
         assert_eq!(documented, struct_fields(&source, name), "[{section}]");

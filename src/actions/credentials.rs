@@ -84,7 +84,7 @@ fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
     let candidate = args.str("password").unwrap_or_default();
     let apppass = args.bool("apppass").unwrap_or(false);
     let guard = Guard::new(ctx, Secret::Password, username);
-    guard.check(ctx)?;
+    guard.reserve(ctx)?;
     let (account, app_hashes) = ctx.app.db.with(|c| {
         let account = accounts::by_username(c, username)?;
         let hashes = match &account {
@@ -147,14 +147,12 @@ impl Attempt {
         username: &str,
         also: impl FnOnce(&Connection) -> rusqlite::Result<()>,
     ) -> Result<(), Failure> {
-        let note = format!(
-            "Username: {}, Key: {}",
-            username.to_ascii_lowercase(),
-            ctx.caller.audit_label()
-        );
+        let note = authlog::credential_note(username, ctx.caller.audit_label());
         let uid = self.account.as_ref().map(|a| a.uid);
         ctx.app.db.write(|tx| {
-            self.guard.record(tx, self.accepted)?;
+            if self.accepted {
+                self.guard.release(tx)?;
+            }
             if let (Some(uid), Some((old, new))) = (uid, &self.rehash) {
                 accounts::replace_password(tx, uid, old, new)?;
             }

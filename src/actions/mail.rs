@@ -2,13 +2,13 @@
 
 use serde_json::json;
 
+use super::throttle::{Guard, Secret};
 use crate::api::dispatch::{Action, Cost};
 use crate::api::keys::KeyType;
 use crate::api::validate::{Arg, Args, Kind};
 use crate::api::{Ctx, Failure, Outcome};
-use crate::clock;
 use crate::mail::alert::{self, AlertError};
-use crate::store::{accounts, ratelimit};
+use crate::store::accounts;
 
 /// This module's part of the dispatch table.
 pub const ACTIONS: &[Action] = &[Action {
@@ -28,24 +28,15 @@ const UNKNOWN_APP: &str = "???";
 /// How one call ended inside its transaction.
 enum Verdict {
     Queued,
-    TooFast(u64),
     Refused(&'static str),
 }
 
 fn alertemail(ctx: &Ctx, args: &Args) -> Outcome {
     let input = args.str("username").unwrap_or_default().to_lowercase();
     let appname = args.str("appname").unwrap_or(UNKNOWN_APP);
-    let limits = &ctx.app.config.rate_limit;
-    let limit = ratelimit::Limit {
-        limit: limits.credential_limit,
-        window_secs: limits.credential_window_secs,
-    };
-    let bucket = format!("alertemail|{}|{input}", ctx.ip);
-    let now = clock::unix_now();
+    let guard = Guard::new(ctx, Secret::AlertMail, &input);
     let verdict = ctx.app.db.write(|tx| -> Result<Verdict, Failure> {
-        if let Some(wait) = ratelimit::record(tx, &bucket, limit, now)? {
-            return Ok(Verdict::TooFast(wait));
-        }
+        guard.reserve_in(tx)?;
         let username = accounts::by_username(tx, &input)?.map_or(input.clone(), |a| a.username);
         match alert::queue_alert(tx, ctx.app, &username, appname, ctx.ip) {
             Ok(_) => Ok(Verdict::Queued),
@@ -55,7 +46,6 @@ fn alertemail(ctx: &Ctx, args: &Args) -> Outcome {
     })?;
     match verdict {
         Verdict::Queued => Ok(json!({"status": "OK"})),
-        Verdict::TooFast(retry_after) => Err(Failure::TooFast { retry_after }),
         Verdict::Refused(reason) => Ok(super::resp_error(reason)),
     }
 }

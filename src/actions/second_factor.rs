@@ -49,7 +49,7 @@ pub const ACTIONS: &[Action] = &[
     },
 ];
 
-/// Looks up a live account by the `username` argument after the limiter allows it.
+/// Looks up a live account by the `username` argument once the limiter reserved an attempt.
 fn guarded_account(
     ctx: &Ctx,
     args: &Args,
@@ -57,7 +57,7 @@ fn guarded_account(
 ) -> Result<(Guard, Option<Account>), Failure> {
     let username = args.str("username").unwrap_or_default();
     let guard = Guard::new(ctx, secret, username);
-    guard.check(ctx)?;
+    guard.reserve(ctx)?;
     let account = ctx.app.db.with(|c| accounts::by_username(c, username))?;
     Ok((guard, account))
 }
@@ -71,20 +71,18 @@ fn verifytotp(ctx: &Ctx, args: &Args) -> Outcome {
         totp::matching_step(&key, code, now)
     });
     let uid = account.as_ref().map(|a| a.uid);
-    let note = format!(
-        "Username: {}, Key: {}",
-        args.str("username")
-            .unwrap_or_default()
-            .to_ascii_lowercase(),
-        ctx.caller.audit_label()
+    let note = authlog::credential_note(
+        args.str("username").unwrap_or_default(),
+        ctx.caller.audit_label(),
     );
     let valid = ctx.app.db.write(|tx| {
         let valid = match (uid, matched) {
             (Some(uid), Some(step)) => accounts::accept_totp_step(tx, uid, step)?,
             _ => false,
         };
-        guard.record(tx, valid)?;
-        if !valid {
+        if valid {
+            guard.release(tx)?;
+        } else {
             authlog::write(tx, LogType::ApiBadAuthCode, uid, ctx.ip, &note)?;
         }
         Ok::<_, rusqlite::Error>(valid)
@@ -108,14 +106,16 @@ fn checkpin(ctx: &Ctx, args: &Args) -> Outcome {
         return Ok(json!({"status": "ERROR", "pinvalid": false, "nopinset": true}));
     };
     let guard = Guard::new(ctx, Secret::Pin, &account.username);
-    guard.check(ctx)?;
+    guard.reserve(ctx)?;
     let pin = args.str("pin").unwrap_or_default().to_string();
     let rounds = ctx.app.config.passwords.pbkdf2_rounds;
     let valid = ctx
         .app
         .hashing
         .run(move || password::verify(&pin, &stored, rounds).matched());
-    ctx.app.db.write(|tx| guard.record(tx, valid))?;
+    if valid {
+        ctx.app.db.write(|tx| guard.release(tx))?;
+    }
     Ok(json!({"status": "OK", "pinvalid": valid}))
 }
 
@@ -129,6 +129,8 @@ fn mobilevalid(ctx: &Ctx, args: &Args) -> Outcome {
     let valid = codes.iter().fold(false, |hit, c| {
         secrets::constant_time_eq(c.as_bytes(), code.as_bytes()) | hit
     });
-    ctx.app.db.write(|tx| guard.record(tx, valid))?;
+    if valid {
+        ctx.app.db.write(|tx| guard.release(tx))?;
+    }
     Ok(json!({"status": "OK", "valid": valid}))
 }

@@ -1,12 +1,15 @@
-//! The credential limiter of SPEC §4.7: failed checks of one secret are counted per
-//! (client IP, lower-cased username) in SQLite, so every process shares the count. A
-//! blocked pair is answered 429 before the secret is even looked at; a correct secret
-//! clears the count; other users from the same IP are unaffected.
+//! The credential limiter of SPEC §4.7: checks of one secret are counted per (client IP,
+//! lower-cased username) in SQLite, so every process shares the count. An attempt is
+//! reserved in its own IMMEDIATE transaction before the secret is looked at, so a burst of
+//! parallel guesses (threads or CGI processes) gets at most `credential_limit` evaluated
+//! per window; a blocked pair is answered 429 at once; a correct secret clears the count;
+//! other users from the same IP are unaffected.
 
 use rusqlite::Connection;
 
 use crate::api::{Ctx, Failure};
 use crate::clock;
+use crate::secrets;
 use crate::store::ratelimit::{self, Limit};
 
 /// Which secret is being guessed: each has its own count, so a mistyped PIN does not lock
@@ -21,6 +24,8 @@ pub enum Secret {
     Pin,
     /// Mobile sync code (mobilevalid).
     SyncCode,
+    /// Not a secret, but counted the same way: login alerts queued by `alertemail`.
+    AlertMail,
 }
 
 impl Secret {
@@ -30,6 +35,7 @@ impl Secret {
             Secret::Totp => "totp",
             Secret::Pin => "pin",
             Secret::SyncCode => "sync",
+            Secret::AlertMail => "alertemail",
         }
     }
 }
@@ -41,16 +47,13 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// The bucket for this caller IP and user name (lower-cased here).
+    /// The bucket for this caller IP and user name. The name is lower-cased and stored as
+    /// its SHA-256 digest, so a bucket has the same short length whatever a request sends.
     pub fn new(ctx: &Ctx, secret: Secret, username: &str) -> Guard {
         let cfg = &ctx.app.config.rate_limit;
+        let name = secrets::sha256_hex(username.to_lowercase().as_bytes());
         Guard {
-            bucket: format!(
-                "cred|{}|{}|{}",
-                secret.tag(),
-                ctx.ip,
-                username.to_ascii_lowercase()
-            ),
+            bucket: format!("cred|{}|{}|{name}", secret.tag(), ctx.ip),
             limit: Limit {
                 limit: cfg.credential_limit,
                 window_secs: cfg.credential_window_secs,
@@ -58,32 +61,25 @@ impl Guard {
         }
     }
 
-    /// `TooFast` once the bucket holds `credential_limit` failures; call before checking
-    /// the secret. (`blocked_for` counts hits beyond the limit, and this check runs before
-    /// the failure is counted, hence one less.)
-    pub fn check(&self, ctx: &Ctx) -> Result<(), Failure> {
-        let now = clock::unix_now();
-        let full = Limit {
-            limit: self.limit.limit.saturating_sub(1),
-            ..self.limit
-        };
-        match ctx
-            .app
-            .db
-            .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))?
-        {
+    /// Reserves one attempt, committed before the secret is checked; `TooFast` once
+    /// `credential_limit` attempts are held in this window. A failed attempt keeps its
+    /// reservation; `release` gives them back when the secret was right.
+    pub fn reserve(&self, ctx: &Ctx) -> Result<(), Failure> {
+        ctx.app.db.write(|tx| self.reserve_in(tx))
+    }
+
+    /// As `reserve`, inside the caller's write transaction (when the whole check runs in
+    /// one transaction, as `alertemail` does).
+    pub fn reserve_in(&self, conn: &Connection) -> Result<(), Failure> {
+        match ratelimit::take(conn, &self.bucket, self.limit, clock::unix_now())? {
             Some(retry_after) => Err(Failure::TooFast { retry_after }),
             None => Ok(()),
         }
     }
 
-    /// Counts the outcome inside the caller's write transaction: a failure adds a hit, a
-    /// success forgets the bucket.
-    pub fn record(&self, conn: &Connection, passed: bool) -> rusqlite::Result<()> {
-        if passed {
-            ratelimit::clear(conn, &self.bucket)
-        } else {
-            ratelimit::record(conn, &self.bucket, self.limit, clock::unix_now()).map(|_| ())
-        }
+    /// Gives the attempts back after a correct secret (inside the caller's write
+    /// transaction): the bucket is forgotten. A failure simply keeps its reservation.
+    pub fn release(&self, conn: &Connection) -> rusqlite::Result<()> {
+        ratelimit::clear(conn, &self.bucket)
     }
 }
