@@ -1,21 +1,24 @@
 //! accounthub: an AccountHub-compatible account server.
 //!
-//! Request flow, one module per step:
-//! `front` (FastCGI / CGI / `call` faces) → `request::Request` → `routing` (URL forms,
-//! parameter precedence) → `api` (key check, dispatch table, argument rules) →
-//! `actions` (one module per action family) → `store` (all SQL) → one SQLite file.
+//! Request flow, one direction: `front` (FastCGI / CGI / `call` faces) builds a
+//! `request::Request` → `pipeline` (`routing::route` decides what it is, then the route's
+//! `prepare` and `run` stages) → `api` / `maian` (the two APIs; `keyauth` is their shared
+//! key step) → `actions` (the action contract, the dispatch table, one module per action
+//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line.
 
 pub mod actions;
-pub mod admin;
 pub mod api;
 pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod front;
+pub mod keyauth;
 pub mod log;
 pub mod maian;
 pub mod mail;
 pub mod password;
+pub mod pipeline;
 pub mod request;
 pub mod response;
 pub mod routing;

@@ -1,22 +1,44 @@
-//! Turns a `Request` into the merged parameter set of one API call (SPEC §2).
+//! Decides once what a request is (`route`), parsing its body once: a CORS preflight, an
+//! AccountHub API call with its merged parameters, a Maian add-account call with its JSON
+//! wrapper, or a request-level refusal. A new face (a web page, another API) is one more
+//! arm of `Route`.
 //!
-//! URL forms: `.../api/` with a form or JSON body, `.../api.php?action=..&key=..`, and the
-//! documented path form `.../api/<action>/<key>/?args` or `.../api/<action>/<key>/n=v/...`.
+//! AccountHub URL forms: `.../api/` with a form or JSON body, `.../api.php?action=..&key=..`,
+//! and the path form `.../api/<action>/<key>/?args` or `.../api/<action>/<key>/n=v/...`.
 //! Precedence, later wins: query string < form body (non-GET) < JSON object body < path.
 //! Unlike the original, path and query values are percent-decoded, a trailing slash after
 //! the action keeps the body's key, and `api` is matched as a whole path segment.
+//!
+//! Maian: `POST .../index.php?api` (or `?p=api`), and `.../api/` when the body is a JSON
+//! object with `op` but no `action` (and the query has no `action`).
 
 use percent_encoding::percent_decode_str;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+pub use crate::actions::args::Params;
 use crate::request::Request;
 
-/// Parameters of one API call, name to value; JSON bodies keep their value types.
-pub type Params = Map<String, Value>;
+/// What a request is, with what its stage needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Route {
+    /// A CORS preflight (`OPTIONS`).
+    Preflight,
+    /// Refused before any API looks at it: answered with a plain-text 400 or 413.
+    Refused(RouteError),
+    /// An AccountHub API call: every parameter source merged.
+    Api(Params),
+    /// A Maian add-account call: the body's JSON wrapper, or the message telling the
+    /// client why the body cannot be used (Maian clients read only JSON bodies).
+    Maian(Result<Params, String>),
+}
 
-/// Why a request could not be turned into parameters (answered with 400).
+/// Why a request was refused at routing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteError {
+    /// The web server sent no REQUEST_METHOD.
+    NoMethod,
+    /// The body (declared or read) is over `body_limit`.
+    TooLarge,
     /// The body claims or looks like JSON but does not parse.
     MalformedJson,
     /// The body is JSON, but not an object.
@@ -26,9 +48,19 @@ pub enum RouteError {
 }
 
 impl RouteError {
-    /// The plain-text 400 body.
+    /// The HTTP status of the refusal.
+    pub fn status(&self) -> u16 {
+        match self {
+            RouteError::TooLarge => 413,
+            _ => 400,
+        }
+    }
+
+    /// The plain-text body.
     pub fn message(&self) -> &'static str {
         match self {
+            RouteError::NoMethod => "400 Bad request: the web server sent no request method",
+            RouteError::TooLarge => "413 Request body too large",
             RouteError::MalformedJson => "400 Bad request: the body is not valid JSON",
             RouteError::JsonNotObject => "400 Bad request: a JSON body must be an object",
             RouteError::UnsupportedBody => {
@@ -38,8 +70,117 @@ impl RouteError {
     }
 }
 
+/// Decides what `req` is. Bodies over `body_limit` are refused (a Maian client gets its
+/// JSON message instead), and are never parsed.
+pub fn route(req: &Request, body_limit: usize) -> Route {
+    if req.method.is_empty() {
+        return Route::Refused(RouteError::NoMethod);
+    }
+    if req.method == "OPTIONS" {
+        return Route::Preflight;
+    }
+    let too_large = req.content_length > body_limit || req.body.len() > body_limit;
+    let (path, query) = path_and_query(req);
+    if is_maian_page(path, query) {
+        return Route::Maian(if too_large {
+            Err(format!(
+                "The request body is larger than {body_limit} bytes. Nothing was added."
+            ))
+        } else {
+            maian_body(&req.body).map_err(str::to_string)
+        });
+    }
+    if too_large {
+        return Route::Refused(RouteError::TooLarge);
+    }
+    let body = match read_body(req) {
+        Ok(body) => body,
+        Err(e) => return Route::Refused(e),
+    };
+    let api_dir = path.trim_end_matches('/').rsplit('/').next() == Some("api");
+    let body = if api_dir && !query_has(query, "action") {
+        match maian_wrapper(req, body) {
+            Ok(wrapper) => return Route::Maian(Ok(wrapper)),
+            Err(body) => body,
+        }
+    } else {
+        body
+    };
+    let mut params = Params::new();
+    merge_form(&mut params, query.as_bytes());
+    if let Body::Json(map) | Body::Form(map) = body {
+        params.extend(map);
+    }
+    if !path.contains("api.php") {
+        merge_path(&mut params, path);
+    }
+    Route::Api(params)
+}
+
+/// `.../index.php?api` or `.../index.php?p=api`.
+fn is_maian_page(path: &str, query: &str) -> bool {
+    (path.ends_with("/index.php") || path == "index.php")
+        && form_urlencoded::parse(query.as_bytes())
+            .any(|(n, v)| n == "api" || (n == "p" && v == "api"))
+}
+
+fn query_has(query: &str, name: &str) -> bool {
+    form_urlencoded::parse(query.as_bytes()).any(|(n, _)| n == name)
+}
+
+/// The body of a `.../api/` request as a Maian wrapper (`op`, no `action`), else the body
+/// back. A JSON body was already parsed; only a body that was read as a form (or ignored)
+/// yet looks like JSON, plain or URL-encoded, is read again the Maian way.
+fn maian_wrapper(req: &Request, body: Body) -> Result<Params, Body> {
+    let is_wrapper = |map: &Params| map.contains_key("op") && !map.contains_key("action");
+    match body {
+        Body::Json(map) if is_wrapper(&map) => Ok(map),
+        Body::Json(map) => Err(Body::Json(map)),
+        other => {
+            let text = req.body.trim_ascii_start();
+            let json_like = text.starts_with(b"{")
+                || text
+                    .get(..3)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"%7b"));
+            match json_like.then(|| maian_body(&req.body)) {
+                Some(Ok(map)) if is_wrapper(&map) => Ok(map),
+                _ => Err(other),
+            }
+        }
+    }
+}
+
+/// Reads a Maian body as a JSON object. Plain JSON is read as it is, so a literal `+` in a
+/// password stays `+`; only when that fails is the body URL-decoded (`+` → space, `%XX`)
+/// as a whole and read again (the Maian docs allow both).
+fn maian_body(bytes: &[u8]) -> Result<Params, &'static str> {
+    let text = String::from_utf8_lossy(bytes);
+    if text.trim().is_empty() {
+        return Err(
+            "The request body is empty: send the JSON wrapper {\"api\":..,\"op\":\"account\",\"accounts\":{..}}.",
+        );
+    }
+    let parsed = serde_json::from_str::<Value>(&text).or_else(|_| {
+        let spaced = text.replace('+', " ");
+        serde_json::from_str::<Value>(&percent_decode_str(&spaced).decode_utf8_lossy())
+    });
+    match parsed {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err("The request body must be a JSON object."),
+        Err(_) => Err("The request body is not valid JSON (plain or URL-encoded)."),
+    }
+}
+
+/// A body as read: nothing usable, a JSON object, or form pairs.
+#[derive(Debug)]
+enum Body {
+    None,
+    Json(Params),
+    Form(Params),
+}
+
 /// Splits the raw REQUEST_URI into path and query (QUERY_STRING when there is no URI).
-pub fn path_and_query(req: &Request) -> (&str, &str) {
+fn path_and_query(req: &Request) -> (&str, &str) {
     if req.uri.is_empty() {
         return ("", req.query.as_str());
     }
@@ -49,24 +190,10 @@ pub fn path_and_query(req: &Request) -> (&str, &str) {
     }
 }
 
-/// Merges every parameter source of an AccountHub API request.
-pub fn api_params(req: &Request) -> Result<Params, RouteError> {
-    let (path, query) = path_and_query(req);
-    let mut params = Params::new();
-    merge_form(&mut params, query.as_bytes());
-    if let Some(body) = body_params(req)? {
-        params.extend(body);
-    }
-    if !path.contains("api.php") {
-        merge_path(&mut params, path);
-    }
-    Ok(params)
-}
-
 /// Reads the body as a form or a JSON object, whichever it is.
-pub fn body_params(req: &Request) -> Result<Option<Params>, RouteError> {
+fn read_body(req: &Request) -> Result<Body, RouteError> {
     if req.body.is_empty() {
-        return Ok(None);
+        return Ok(Body::None);
     }
     let media = req
         .content_type
@@ -77,16 +204,16 @@ pub fn body_params(req: &Request) -> Result<Option<Params>, RouteError> {
         .to_ascii_lowercase();
     let is_form_method = req.method != "GET";
     match media.as_str() {
-        "application/json" => json_object(&req.body).map(Some),
-        "application/x-www-form-urlencoded" if is_form_method => Ok(Some(form(&req.body))),
-        "application/x-www-form-urlencoded" => Ok(None),
+        "application/json" => json_object(&req.body).map(Body::Json),
+        "application/x-www-form-urlencoded" if is_form_method => Ok(Body::Form(form(&req.body))),
+        "application/x-www-form-urlencoded" => Ok(Body::None),
         "multipart/form-data" => Err(RouteError::UnsupportedBody),
         _ => match serde_json::from_slice::<Value>(&req.body) {
-            Ok(Value::Object(map)) => Ok(Some(map)),
+            Ok(Value::Object(map)) => Ok(Body::Json(map)),
             Ok(_) => Err(RouteError::JsonNotObject),
             Err(_) if looks_like_json(&req.body) => Err(RouteError::MalformedJson),
-            Err(_) if is_form_method => Ok(Some(form(&req.body))),
-            Err(_) => Ok(None),
+            Err(_) if is_form_method => Ok(Body::Form(form(&req.body))),
+            Err(_) => Ok(Body::None),
         },
     }
 }
@@ -148,6 +275,70 @@ fn decode(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parameters of an AccountHub API call, or why routing refused it.
+    fn api_params(req: &Request) -> Result<Params, RouteError> {
+        match route(req, usize::MAX) {
+            Route::Api(params) => Ok(params),
+            Route::Refused(e) => Err(e),
+            other => panic!("not an API call: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn maian_plain_json_keeps_plus_and_percent() {
+        let m = maian_body(br#"{"p":"a+b%2Bc"}"#).unwrap();
+        assert_eq!(m["p"], "a+b%2Bc");
+    }
+
+    #[test]
+    fn maian_url_encoded_body_is_decoded_as_a_whole() {
+        let m = maian_body(b"%7B%22p%22%3A%22a%2Bb+c%22%7D").unwrap();
+        assert_eq!(m["p"], "a+b c");
+    }
+
+    #[test]
+    fn maian_bad_bodies_are_refused() {
+        assert!(maian_body(b"").is_err());
+        assert!(maian_body(b"{nope").is_err());
+        assert!(maian_body(b"[1]").is_err());
+    }
+
+    #[test]
+    fn maian_calls_are_told_apart_from_api_calls() {
+        let wrapper = r#"{"api":"K","op":"account"}"#;
+        let maian = |r: &Request| matches!(route(r, 1 << 20), Route::Maian(Ok(_)));
+        assert!(maian(&req("POST", "/x/index.php?api", "", wrapper)));
+        assert!(maian(&req("POST", "/x/index.php?p=api", "", wrapper)));
+        assert!(maian(&req("POST", "/x/api/", "application/json", wrapper)));
+        // curl -d sends a JSON body as a form.
+        assert!(maian(&req(
+            "POST",
+            "/x/api/",
+            "application/x-www-form-urlencoded",
+            wrapper
+        )));
+        assert!(!maian(&req("POST", "/x/api/?action=ping", "", wrapper)));
+        assert!(!maian(&req(
+            "POST",
+            "/x/api/",
+            "",
+            r#"{"api":"K","op":"account","action":"ping"}"#
+        )));
+        assert!(!maian(&req("POST", "/x/api/", "", "op=account&api=K")));
+        assert!(matches!(
+            route(&req("POST", "/x/index.php?api", "", wrapper), 4),
+            Route::Maian(Err(_))
+        ));
+        assert_eq!(
+            route(&req("POST", "/x/api/", "", wrapper), 4),
+            Route::Refused(RouteError::TooLarge)
+        );
+        assert_eq!(
+            route(&req("OPTIONS", "/x/api/", "", ""), 10),
+            Route::Preflight
+        );
+    }
 
     fn req(method: &str, uri: &str, ctype: &str, body: &str) -> Request {
         Request {

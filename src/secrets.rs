@@ -8,6 +8,12 @@ use subtle::ConstantTimeEq;
 /// Alphabet of API keys and login keys: URL-safe, so keys survive being pasted into URLs.
 pub const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/// Characters of generated passwords (CLI, Maian): no look-alikes (0/O, 1/l/I).
+pub const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+/// Upper-case hex digits of generated app passwords and sync codes.
+pub const UPPER_HEX: &[u8] = b"0123456789ABCDEF";
+
 /// A random string of `len` characters from `alphabet`, drawn from the OS-seeded CSPRNG.
 pub fn random_string(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::rng();

@@ -2,10 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::dispatch::{Action, Cost};
-use crate::api::keys::KeyType;
-use crate::api::validate::Args;
-use crate::api::{Ctx, Outcome};
+use super::{Action, Args, Cost, Ctx, KeyType, Outcome};
 
 /// This module's part of the dispatch table.
 pub const ACTIONS: &[Action] = &[

@@ -5,10 +5,7 @@ use rusqlite::Connection;
 use serde_json::json;
 
 use super::throttle::{Guard, Secret};
-use crate::api::dispatch::{Action, Cost};
-use crate::api::keys::KeyType;
-use crate::api::validate::{Arg, Args, Kind};
-use crate::api::{Ctx, Failure, Outcome};
+use super::{Action, Arg, Args, Cost, Ctx, Failure, KeyType, Kind, Outcome};
 use crate::mail::alert::{self, AlertError};
 use crate::password::{self, Verdict};
 use crate::secrets;
@@ -222,13 +219,10 @@ fn queue_login_alert(conn: &Connection, ctx: &Ctx, username: &str) -> rusqlite::
     }
 }
 
-/// Upper-case hex digits of generated app passwords and sync codes.
-pub const UPPER_HEX: &[u8] = b"0123456789ABCDEF";
-
 /// A new app password in the original format: 4 groups of 5 upper-case hex digits.
 fn new_app_password() -> String {
     (0..4)
-        .map(|_| secrets::random_string(UPPER_HEX, 5))
+        .map(|_| secrets::random_string(secrets::UPPER_HEX, 5))
         .collect::<Vec<_>>()
         .join("-")
 }

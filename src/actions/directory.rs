@@ -5,11 +5,8 @@
 use serde_json::{Value, json};
 
 use super::subject::{self, Prefer};
+use super::{Action, Arg, Args, Cost, Ctx, KeyType, Kind, Outcome};
 use super::{USER_MISSING, raw_error, resp_error};
-use crate::api::dispatch::{Action, Cost};
-use crate::api::keys::KeyType;
-use crate::api::validate::{Arg, Args, Kind};
-use crate::api::{Ctx, Outcome};
 use crate::store::accounts::{self, Account};
 use crate::store::directory::{self, Group, Side};
 use crate::store::search;

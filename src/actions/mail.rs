@@ -3,10 +3,7 @@
 use serde_json::json;
 
 use super::throttle::{Guard, Secret};
-use crate::api::dispatch::{Action, Cost};
-use crate::api::keys::KeyType;
-use crate::api::validate::{Arg, Args, Kind};
-use crate::api::{Ctx, Failure, Outcome};
+use super::{Action, Arg, Args, Cost, Ctx, Failure, KeyType, Kind, Outcome};
 use crate::mail::alert::{self, AlertError};
 use crate::store::accounts;
 

@@ -1,7 +1,10 @@
-//! The API actions, one module per family. Each module exports `ACTIONS`, its slice of the
-//! dispatch table (`api::dispatch::TABLE`).
+//! The API actions, one module per family, with their contract (`contract`: what an action
+//! is, receives and returns), their argument rules (`args`) and the dispatch table
+//! (`table`). Each family exports `ACTIONS`, its slice of the table.
 
+pub mod args;
 pub mod basic;
+pub mod contract;
 pub mod credentials;
 pub mod directory;
 pub mod mail;
@@ -9,7 +12,10 @@ pub mod notifications;
 pub mod profile;
 pub mod second_factor;
 pub mod subject;
+pub mod table;
 pub mod throttle;
+
+pub use contract::{Action, Arg, Args, Caller, Cost, Ctx, Failure, KeyType, Kind, Outcome};
 
 use serde_json::{Value, json};
 

@@ -5,11 +5,8 @@
 use serde_json::{Value, json};
 
 use super::subject::{self, Prefer};
+use super::{Action, Arg, Args, Cost, Ctx, Failure, KeyType, Kind, Outcome};
 use super::{USER_MISSING, resp_error};
-use crate::api::dispatch::{Action, Cost};
-use crate::api::keys::KeyType;
-use crate::api::validate::{Arg, Args, Kind};
-use crate::api::{Ctx, Failure, Outcome};
 use crate::clock;
 use crate::store::notifications::{self, Notification};
 

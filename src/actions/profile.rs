@@ -5,10 +5,7 @@ use serde_json::json;
 
 use super::credentials::LOGIN_INCORRECT;
 use super::subject::{self, Prefer};
-use crate::api::dispatch::{Action, Cost};
-use crate::api::keys::KeyType;
-use crate::api::validate::{Arg, Args, Kind};
-use crate::api::{Ctx, Outcome};
+use super::{Action, Arg, Args, Cost, Ctx, KeyType, Kind, Outcome};
 use crate::store::accounts;
 
 const USERNAME_OR_UID: Arg = Arg::AnyOf(&[("username", Kind::Str), ("uid", Kind::Id)]);

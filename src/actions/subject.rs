@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use crate::api::validate::Args;
+use super::Args;
 use crate::store::Result;
 use crate::store::accounts::{self, Account};
 

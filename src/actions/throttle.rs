@@ -7,7 +7,7 @@
 
 use rusqlite::Connection;
 
-use crate::api::{Ctx, Failure};
+use super::{Ctx, Failure};
 use crate::clock;
 use crate::secrets;
 use crate::store::ratelimit::{self, Limit};

@@ -1,10 +1,10 @@
 //! The `accounthub call` face: one API request from the command line, run through the same
-//! dispatch table with the trust of a FULL key, JSON printed on stdout.
+//! pipeline stages and dispatch table with the trust of a FULL key, JSON printed on stdout.
 
 use serde_json::Value;
 
-use crate::api::{self, Caller};
 use crate::app::App;
+use crate::pipeline;
 use crate::routing::Params;
 
 /// Builds the parameters from `name=value` words and an optional JSON object, runs the
@@ -26,7 +26,7 @@ pub fn run(app: &App, action: &str, pairs: &[String], json: Option<&str>) -> Res
         }
     }
     params.insert("action".into(), Value::String(action.to_string()));
-    let response = api::dispatch(app, &Caller::Admin, &params, "127.0.0.1");
+    let response = pipeline::prepare_call(app, &params).run(app);
     let body = String::from_utf8_lossy(&response.body);
     if response.status != 200 {
         eprintln!("{body}");

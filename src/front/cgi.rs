@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::api;
 use crate::app::App;
 use crate::config::Config;
+use crate::pipeline;
 use crate::request::Request;
 use crate::response::Response;
 
@@ -18,7 +18,7 @@ pub fn run(config: Result<Config, String>) -> i32 {
     let response = match config.and_then(App::open) {
         Ok(app) => {
             let req = read_request(&env, app.config.body_limit);
-            api::handle(&app, &req)
+            pipeline::answer(&app, &req)
         }
         Err(e) => {
             crate::log::error(&e);

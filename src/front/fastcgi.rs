@@ -20,8 +20,9 @@ use tokio::sync::Notify;
 use tokio_fastcgi::{RequestResult, Requests};
 
 use super::detect;
-use crate::api::{self, Placement};
+use crate::actions::Cost;
 use crate::app::App;
+use crate::pipeline;
 use crate::request::Request;
 use crate::response::Response;
 
@@ -127,7 +128,8 @@ impl<R: AsyncRead + Unpin> AsyncRead for TrackedRead<R> {
 }
 
 /// Runs the responder until SIGTERM/SIGINT; returns after in-flight requests finished.
-pub fn serve(app: App, spec: ListenSpec) -> Result<(), String> {
+pub fn serve(mut app: App, spec: ListenSpec) -> Result<(), String> {
+    app.db.set_turn_wait(off_async_worker);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(app.config.server.max_blocking_threads.max(2))
@@ -318,16 +320,17 @@ where
     }
 }
 
-/// Runs the pipeline inline when the action is light, else on the bounded blocking pool
-/// (password hashing), and serialises its answer.
+/// Prepares the request inline (cheap checks, one key lookup), then runs the rest inline
+/// when it is light, else on the bounded blocking pool (password hashing), and serialises
+/// the answer.
 async fn answer(app: Arc<App>, req: Request) -> Vec<u8> {
     let started = Instant::now();
-    let response = match api::handle_at(&app, &req, Placement::Inline) {
-        Some(response) => response,
-        None => {
+    let prepared = pipeline::prepare(&app, &req);
+    let response = match prepared.cost() {
+        Cost::Light => prepared.run(&app),
+        Cost::Hashing => {
             let app = app.clone();
-            let req = req.clone();
-            tokio::task::spawn_blocking(move || api::handle(&app, &req))
+            tokio::task::spawn_blocking(move || prepared.run(&app))
                 .await
                 .unwrap_or_else(|e| {
                     crate::log::error(&format!("request handler failed: {e}"));
@@ -347,9 +350,25 @@ async fn answer(app: Arc<App>, req: Request) -> Vec<u8> {
     response.to_cgi_bytes()
 }
 
+/// How a database writer waits for its turn here: on an async worker of the runtime (light
+/// actions run inline there) the worker's other tasks are first handed to another thread;
+/// anywhere else the wait simply runs. A long write such as a Maian batch or a reindex then
+/// never freezes `ping` and the other inline requests.
+fn off_async_worker(wait: &mut dyn FnMut()) {
+    let multi_threaded = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_threaded {
+        tokio::task::block_in_place(wait)
+    } else {
+        wait()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Db;
+    use std::sync::mpsc;
 
     #[test]
     fn listen_specs() {
@@ -362,5 +381,55 @@ mod tests {
             ListenSpec::Tcp("127.0.0.1:9000".into())
         );
         assert!(ListenSpec::parse("/run/a.sock").is_err());
+    }
+
+    #[test]
+    fn a_writer_waiting_for_its_turn_does_not_freeze_the_async_worker() {
+        let dir = std::env::temp_dir().join(format!("accounthub-turn-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut db = Db::open(&dir.join("turn.sqlite")).unwrap();
+        db.set_turn_wait(off_async_worker);
+        let db = Arc::new(db);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        // A long write (a Maian batch, a reindex) holds the turn for half a second.
+        let (held, holding) = mpsc::channel();
+        let holder = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.write(|_| {
+                    held.send(()).unwrap();
+                    std::thread::sleep(Duration::from_millis(500));
+                    Ok::<_, rusqlite::Error>(Instant::now())
+                })
+                .unwrap()
+            })
+        };
+        holding.recv().unwrap();
+        let (other_done, waiter_done) = runtime.block_on(async {
+            let waiter_db = db.clone();
+            // An inline writer on the runtime's only worker waits for its turn...
+            let waiter = tokio::spawn(async move {
+                waiter_db.write(|_| Ok::<_, rusqlite::Error>(())).unwrap();
+                Instant::now()
+            });
+            // ...while another task must still get to run.
+            let other = tokio::spawn(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Instant::now()
+            });
+            (other.await.unwrap(), waiter.await.unwrap())
+        });
+        let released = holder.join().unwrap();
+        assert!(
+            other_done < released,
+            "the worker was frozen by the waiting writer"
+        );
+        assert!(waiter_done >= released);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::Value;
 
 use super::fields::{self, Candidate};
-use crate::admin::users::PASSWORD_ALPHABET;
 use crate::app::App;
 use crate::password::{self, HashGate};
 use crate::secrets;
@@ -94,7 +93,10 @@ pub fn run(app: &App, entries: &[&Value], ip: &str) -> Result<Outcome, String> {
         .iter()
         .map(|(_, c)| match &c.password {
             Some(given) => (given.clone(), false),
-            None => (secrets::random_string(PASSWORD_ALPHABET, length), true),
+            None => (
+                secrets::random_string(secrets::PASSWORD_ALPHABET, length),
+                true,
+            ),
         })
         .collect();
     let hashes = hash_all(

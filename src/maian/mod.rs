@@ -1,6 +1,7 @@
-//! The Maian add-account API (SPEC §5): `POST .../index.php?api` (or `?p=api`), and
-//! `.../api/` when the JSON body has `op` but no `action`. Maian clients read only the
-//! body, so every outcome is JSON with HTTP 200, except 429 from the bad-key limiter.
+//! The Maian add-account API over a routed JSON wrapper, in the two stages of the
+//! pipeline: `prepare` checks the key (the shared key step, FULL required) and `run` adds
+//! the accounts. Maian clients read only the body, so every outcome is JSON with HTTP 200,
+//! except 429 from the bad-key limiter.
 
 mod create;
 mod fields;
@@ -8,86 +9,58 @@ mod parse;
 
 use serde_json::{Map, Value, json};
 
-use crate::api::{self, KeyRefusal};
 use crate::app::App;
-use crate::request::Request;
+use crate::keyauth::{self, KeyRefusal};
 use crate::response::Response;
-use crate::routing;
-use crate::store::authlog;
+use crate::store::apikeys::KeyType;
 
-/// A request the Maian API has claimed: its body as read, or why it cannot be used.
-pub struct Call(Result<Map<String, Value>, String>);
-
-/// Claims the request if it is a Maian call; `None` leaves it to the AccountHub API.
-/// Runs before the AccountHub body limit so that a Maian client gets its JSON ERROR.
-pub fn claim(app: &App, req: &Request) -> Option<Call> {
-    let limit = app.config.body_limit;
-    let too_large = req.content_length > limit || req.body.len() > limit;
-    let (path, query) = routing::path_and_query(req);
-    let names: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let last_segment = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    if path.ends_with("/index.php") || path == "index.php" {
-        let asks_api = names
-            .iter()
-            .any(|(n, v)| n == "api" || (n == "p" && v == "api"));
-        return asks_api.then(|| {
-            Call(if too_large {
-                Err(format!(
-                    "The request body is larger than {limit} bytes. Nothing was added."
-                ))
-            } else {
-                parse::body(&req.body).map_err(str::to_string)
-            })
-        });
-    }
-    if !too_large && last_segment == "api" && !names.iter().any(|(n, _)| n == "action") {
-        let wrapper = parse::body(&req.body).ok()?;
-        if wrapper.contains_key("op") && !wrapper.contains_key("action") {
-            return Some(Call(Ok(wrapper)));
-        }
-    }
-    None
+/// A Maian call whose key passed: adding its accounts (hashing every password) is left.
+pub struct Prepared {
+    wrapper: Map<String, Value>,
+    ip: String,
+    hint: Option<String>,
 }
 
-/// Answers a claimed call (on a thread that may block: batches hash many passwords).
-pub fn answer(app: &App, req: &Request, call: Call) -> Response {
-    let wrapper = match call.0 {
-        Ok(wrapper) => wrapper,
-        Err(message) => return error(&message).logged_as(Some("maian"), None),
-    };
+/// Checks the wrapper routing read (or answers why it could not be read) and its key.
+/// `Err` is the finished answer.
+pub fn prepare(
+    app: &App,
+    wrapper: Result<Map<String, Value>, String>,
+    ip: String,
+) -> Result<Prepared, Box<Response>> {
+    let wrapper =
+        wrapper.map_err(|message| Box::new(error(&message).logged_as(Some("maian"), None)))?;
     let presented = match wrapper.get("api") {
         Some(Value::String(s)) => s.trim().to_string(),
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
     };
-    let hint = Some(crate::secrets::censor(&presented));
-    let ip = req.client_ip(&app.config.server.trusted_proxies);
-    let key = match api::authenticate(app, &presented, &ip) {
+    let key = match keyauth::authenticate(app, &presented, &ip) {
         Ok(key) => key,
-        Err(KeyRefusal::TooFast(wait)) => return Response::too_fast(wait),
+        Err(KeyRefusal::TooFast(wait)) => return Err(Box::new(Response::too_fast(wait))),
         Err(KeyRefusal::Unknown) => {
-            return error("Invalid API key.").logged_as(Some("maian"), hint);
+            let hint = Some(crate::secrets::censor(&presented));
+            return Err(Box::new(
+                error("Invalid API key.").logged_as(Some("maian"), hint),
+            ));
         }
-        Err(KeyRefusal::Unavailable) => return unavailable(),
+        Err(KeyRefusal::Unavailable) => return Err(Box::new(unavailable())),
     };
     let hint = Some(key.censored.clone());
-    if key.key_type != "FULL" {
-        let note = format!(
-            "Key: {}, Action: maian account, Type: {}",
-            key.censored, key.key_type
-        );
-        if let Err(e) = app
-            .db
-            .with(|c| authlog::write(c, authlog::LogType::ApiBadKey, None, &ip, &note))
-        {
-            crate::log::error(&format!("audit log write failed: {e}"));
-        }
-        return error("This API key may not add accounts: a FULL key is required.")
-            .logged_as(Some("maian"), hint);
+    if !keyauth::permits(app, &key, KeyType::Full, "maian account", &ip) {
+        return Err(Box::new(
+            error("This API key may not add accounts: a FULL key is required.")
+                .logged_as(Some("maian"), hint),
+        ));
     }
-    add_accounts(app, &wrapper, &ip).logged_as(Some("maian"), hint)
+    Ok(Prepared { wrapper, ip, hint })
+}
+
+impl Prepared {
+    /// Adds the batch's accounts (on a thread that may block: batches hash many passwords).
+    pub fn run(self, app: &App) -> Response {
+        add_accounts(app, &self.wrapper, &self.ip).logged_as(Some("maian"), self.hint)
+    }
 }
 
 fn add_accounts(app: &App, wrapper: &Map<String, Value>, ip: &str) -> Response {

@@ -6,13 +6,84 @@ use super::Result;
 use crate::clock;
 use crate::secrets;
 
+/// Privilege of a key or requirement of an action: `NONE < AUTH < READ < FULL`.
+/// The original stored the type but never enforced it; this server does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KeyType {
+    /// May call only `ping`, `mobileenabled`, `listapps`.
+    None,
+    /// May also check credentials.
+    Auth,
+    /// May also read the directory.
+    Read,
+    /// May call everything, writes included.
+    Full,
+}
+
+impl KeyType {
+    /// Parses a stored type name. Matching is exact (case-sensitive), as in the original.
+    pub fn parse(name: &str) -> Option<KeyType> {
+        match name {
+            "NONE" => Some(KeyType::None),
+            "AUTH" => Some(KeyType::Auth),
+            "READ" => Some(KeyType::Read),
+            "FULL" => Some(KeyType::Full),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::None => "NONE",
+            KeyType::Auth => "AUTH",
+            KeyType::Read => "READ",
+            KeyType::Full => "FULL",
+        }
+    }
+}
+
+/// The `type` column as read: one of the four types, or a name another tool wrote that
+/// matches none of them (such a key can call nothing, but listings still show the name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeldType {
+    /// A known type.
+    Known(KeyType),
+    /// An unknown name, kept as stored.
+    Unknown(String),
+}
+
+impl HeldType {
+    /// Reads the column once, where the row is read.
+    fn from_column(name: String) -> HeldType {
+        match KeyType::parse(&name) {
+            Some(t) => HeldType::Known(t),
+            None => HeldType::Unknown(name),
+        }
+    }
+
+    /// True if a key of this type may call something requiring `needed`.
+    pub fn allows(&self, needed: KeyType) -> bool {
+        matches!(self, HeldType::Known(held) if *held >= needed)
+    }
+}
+
+impl std::fmt::Display for HeldType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeldType::Known(t) => f.write_str(t.name()),
+            HeldType::Unknown(name) => f.write_str(name),
+        }
+    }
+}
+
 /// A stored key as the API and the admin CLI see it (never the key itself).
 #[derive(Debug, Clone)]
 pub struct StoredKey {
     /// Row id, used by `key revoke`.
     pub id: i64,
-    /// Declared type name (`NONE`, `AUTH`, `READ`, `FULL`, or whatever another tool wrote).
-    pub key_type: String,
+    /// Declared type.
+    pub key_type: HeldType,
     /// First 2 and last 2 characters of the key.
     pub censored: String,
     /// Free-text notes.
@@ -24,7 +95,7 @@ pub struct StoredKey {
 fn row_to_key(r: &rusqlite::Row) -> rusqlite::Result<StoredKey> {
     Ok(StoredKey {
         id: r.get(0)?,
-        key_type: r.get(1)?,
+        key_type: HeldType::from_column(r.get(1)?),
         censored: r.get(2)?,
         notes: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
         created: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
@@ -47,14 +118,14 @@ pub fn find(conn: &Connection, presented: &str) -> Result<Option<StoredKey>> {
 }
 
 /// Stores a new key's digest and returns its row id.
-pub fn insert(conn: &Connection, plain: &str, key_type: &str, notes: &str) -> Result<i64> {
+pub fn insert(conn: &Connection, plain: &str, key_type: KeyType, notes: &str) -> Result<i64> {
     conn.execute(
         "INSERT INTO apikeys (\"key\", notes, type, hashed, censored, created)
          VALUES (?1, ?2, ?3, 1, ?4, ?5)",
         params![
             secrets::sha256_hex(plain.as_bytes()),
             notes,
-            key_type,
+            key_type.name(),
             secrets::censor(plain),
             clock::utc_now_text()
         ],
@@ -72,4 +143,24 @@ pub fn list(conn: &Connection) -> Result<Vec<StoredKey>> {
 /// Deletes a key; true if it existed.
 pub fn revoke(conn: &Connection, id: i64) -> Result<bool> {
     Ok(conn.execute("DELETE FROM apikeys WHERE keyid = ?1", [id])? > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(name: &str) -> HeldType {
+        HeldType::from_column(name.to_string())
+    }
+
+    #[test]
+    fn hierarchy_is_enforced() {
+        assert!(held("NONE").allows(KeyType::None));
+        assert!(held("FULL").allows(KeyType::Read));
+        assert!(!held("READ").allows(KeyType::Full));
+        assert!(!held("NONE").allows(KeyType::Auth));
+        assert!(!held("full").allows(KeyType::None));
+        assert!(!held("ADMIN").allows(KeyType::None));
+        assert_eq!(held("ADMIN").to_string(), "ADMIN");
+    }
 }

@@ -38,6 +38,17 @@ pub struct Db {
     /// become the latency tail of every write-heavy action under load. Other processes
     /// (CGI, the admin CLI) still meet the busy timeout.
     write_turn: Mutex<()>,
+    /// How a writer waits when the turn is taken: given by the face (the FastCGI face first
+    /// hands its async worker's other tasks to another thread); by default it just waits.
+    turn_wait: TurnWait,
+}
+
+/// Runs the given wait (which may take a while) the way the running face needs; see
+/// `Db::set_turn_wait`.
+pub type TurnWait = fn(&mut dyn FnMut());
+
+fn wait_here(wait: &mut dyn FnMut()) {
+    wait()
 }
 
 impl Db {
@@ -55,7 +66,14 @@ impl Db {
             path: path.to_path_buf(),
             pool: Mutex::new(vec![conn]),
             write_turn: Mutex::new(()),
+            turn_wait: wait_here,
         })
+    }
+
+    /// Sets how a writer waits for its turn, so that a face whose threads serve many
+    /// requests (the FastCGI responder) keeps them moving while one writer waits.
+    pub fn set_turn_wait(&mut self, turn_wait: TurnWait) {
+        self.turn_wait = turn_wait;
     }
 
     /// Path of the SQLite file.
@@ -82,7 +100,14 @@ impl Db {
             Ok(turn) => turn,
             Err(TryLockError::Poisoned(p)) => p.into_inner(),
             Err(TryLockError::WouldBlock) => {
-                off_async_worker(|| self.write_turn.lock().unwrap_or_else(|p| p.into_inner()))
+                let mut turn = None;
+                (self.turn_wait)(&mut || {
+                    turn = Some(self.write_turn.lock().unwrap_or_else(|p| p.into_inner()));
+                });
+                match turn {
+                    Some(turn) => turn,
+                    None => self.write_turn.lock().unwrap_or_else(|p| p.into_inner()),
+                }
             }
         };
         let mut conn = self.take()?;
@@ -112,20 +137,6 @@ impl Db {
     }
 }
 
-/// Runs `f`, which may wait a while, without stalling the responder: on an async worker of
-/// the multi-threaded runtime (light actions run inline there) the worker's other tasks
-/// are first handed to another thread; anywhere else `f` simply runs. A long write such as
-/// a Maian batch or a reindex then never freezes `ping` and the other inline requests.
-fn off_async_worker<T>(f: impl FnOnce() -> T) -> T {
-    let multi_threaded = tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if multi_threaded {
-        tokio::task::block_in_place(f)
-    } else {
-        f()
-    }
-}
-
 /// Opens one connection with the per-connection settings the service relies on.
 fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
@@ -135,59 +146,4 @@ fn open_connection(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::{Arc, mpsc};
-    use std::time::{Duration, Instant};
-
-    #[test]
-    fn a_writer_waiting_for_its_turn_does_not_freeze_the_async_worker() {
-        let dir = std::env::temp_dir().join(format!("accounthub-turn-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = Arc::new(Db::open(&dir.join("turn.sqlite")).unwrap());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_time()
-            .build()
-            .unwrap();
-        // A long write (a Maian batch, a reindex) holds the turn for half a second.
-        let (held, holding) = mpsc::channel();
-        let holder = {
-            let db = db.clone();
-            std::thread::spawn(move || {
-                db.write(|_| {
-                    held.send(()).unwrap();
-                    std::thread::sleep(Duration::from_millis(500));
-                    Ok::<_, rusqlite::Error>(Instant::now())
-                })
-                .unwrap()
-            })
-        };
-        holding.recv().unwrap();
-        let (other_done, waiter_done) = runtime.block_on(async {
-            let waiter_db = db.clone();
-            // An inline writer on the runtime's only worker waits for its turn...
-            let waiter = tokio::spawn(async move {
-                waiter_db.write(|_| Ok::<_, rusqlite::Error>(())).unwrap();
-                Instant::now()
-            });
-            // ...while another task must still get to run.
-            let other = tokio::spawn(async {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                Instant::now()
-            });
-            (other.await.unwrap(), waiter.await.unwrap())
-        });
-        let released = holder.join().unwrap();
-        assert!(
-            other_done < released,
-            "the worker was frozen by the waiting writer"
-        );
-        assert!(waiter_done >= released);
-        std::fs::remove_dir_all(dir).unwrap();
-    }
 }

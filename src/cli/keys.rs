@@ -2,10 +2,10 @@
 
 use clap::Subcommand;
 
-use crate::api::keys::KeyType;
 use crate::app::App;
 use crate::secrets;
 use crate::store::apikeys;
+use crate::store::apikeys::KeyType;
 
 /// Key subcommands.
 #[derive(Debug, Subcommand)]
@@ -41,7 +41,7 @@ pub fn run(app: &App, cmd: KeyCommand) -> Result<i32, String> {
             })?;
             let key = secrets::random_string(secrets::URL_SAFE, KEY_LENGTH);
             app.db
-                .with(|c| apikeys::insert(c, &key, key_type.name(), &notes))
+                .with(|c| apikeys::insert(c, &key, key_type, &notes))
                 .map_err(db_err)?;
             println!("{key}");
             Ok(0)

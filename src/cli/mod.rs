@@ -1,4 +1,4 @@
-//! The command line: faces chosen by argv (`serve`, `call`) and the admin commands a
+//! The command line: the faces chosen by argv (`serve`, `call`) and the admin commands a
 //! sysadmin runs instead of the PHP web UI. Every command has `--help`, prints clear
 //! errors and exits non-zero on failure.
 
@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::App;
 use crate::config::Config;
-use crate::front::{call, cgi, detect, fastcgi};
+use crate::front::{call, fastcgi};
 
 /// accounthub: AccountHub-compatible account server over one SQLite file.
 #[derive(Debug, Parser)]
@@ -79,19 +79,9 @@ enum Command {
     Manager(managers::ManagerCommand),
 }
 
-/// Entry point of the binary; returns the process exit code.
-pub fn main() -> i32 {
-    let argv: Vec<OsString> = std::env::args_os().collect();
-    let inherited_socket =
-        detect::fd0_is_listening_socket() || detect::systemd_listen_fd().is_some();
-    if detect::is_cgi() && !inherited_socket {
-        return cgi::run(Config::load(None).and_then(with_log_level));
-    }
-    if argv.len() == 1 && inherited_socket {
-        return finish(serve(None, None, None));
-    }
-    let cli = Cli::parse_from(argv);
-    finish(run(cli))
+/// Parses the command line and runs it; returns the process exit code.
+pub fn main(argv: Vec<OsString>) -> i32 {
+    finish(run(Cli::parse_from(argv)))
 }
 
 fn run(cli: Cli) -> Result<i32, String> {
@@ -127,12 +117,13 @@ fn run(cli: Cli) -> Result<i32, String> {
     }
 }
 
-fn serve(
+/// Runs the FastCGI responder (the `serve` command, and a bare start on an inherited socket).
+pub fn serve(
     config_path: Option<&std::path::Path>,
     listen: Option<&str>,
     socket_mode: Option<String>,
 ) -> Result<i32, String> {
-    let mut config = Config::load(config_path).and_then(with_log_level)?;
+    let mut config = load_config(config_path)?;
     if let Some(mode) = socket_mode {
         config.server.socket_mode = mode;
     }
@@ -141,7 +132,9 @@ fn serve(
     Ok(0)
 }
 
-fn with_log_level(config: Config) -> Result<Config, String> {
+/// Loads the configuration of a serving face and applies its log level.
+pub fn load_config(config_path: Option<&std::path::Path>) -> Result<Config, String> {
+    let config = Config::load(config_path)?;
     crate::log::set_level(&config.server.log_level)?;
     Ok(config)
 }
@@ -151,7 +144,8 @@ pub fn open(config_path: Option<&std::path::Path>) -> Result<App, String> {
     App::open(Config::load(config_path)?)
 }
 
-fn finish(result: Result<i32, String>) -> i32 {
+/// The exit code of a command, printing its error.
+pub fn finish(result: Result<i32, String>) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -75,14 +75,11 @@ pub struct PasswordSource {
     pub generate: bool,
 }
 
-/// Characters of generated passwords: no look-alikes (0/O, 1/l/I).
-pub const PASSWORD_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-
 impl PasswordSource {
     /// The password, and whether it was generated (then the caller prints it).
     pub fn obtain(&self) -> Result<(String, bool), String> {
         if self.generate {
-            Ok((secrets::random_string(PASSWORD_ALPHABET, 16), true))
+            Ok((secrets::random_string(secrets::PASSWORD_ALPHABET, 16), true))
         } else {
             Ok((super::read_secret_line()?, false))
         }

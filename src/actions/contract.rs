@@ -1,9 +1,36 @@
-//! What an action receives besides its arguments, and how it can fail.
+//! The contract between the API pipeline and an action: its table entry (name, least key
+//! type, argument rules, cost, handler), what it receives besides its arguments, and how
+//! it can fail. Every action family implements it; nothing here knows about HTTP.
 
 use serde_json::Value;
 
+pub use super::args::{Arg, Args, Kind};
 use crate::app::App;
+pub use crate::store::apikeys::KeyType;
 use crate::store::apikeys::StoredKey;
+
+/// How expensive an action is, which decides where the FastCGI responder runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    /// Microseconds of SQLite work: run inline on the async worker.
+    Light,
+    /// Password or PIN hashing (tens of milliseconds): run on the bounded blocking pool.
+    Hashing,
+}
+
+/// An action's entry in the dispatch table.
+pub struct Action {
+    /// Name as clients send it (case-sensitive).
+    pub name: &'static str,
+    /// Least key type allowed to call it.
+    pub key_type: KeyType,
+    /// Declared arguments, checked before the handler runs.
+    pub args: &'static [Arg],
+    /// The handler.
+    pub run: fn(&Ctx, &Args) -> Outcome,
+    /// Where the responder runs it.
+    pub cost: Cost,
+}
 
 /// Who is calling: a web client with an API key, or a sysadmin through `accounthub call`.
 #[derive(Debug, Clone)]
@@ -15,6 +42,14 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// The censored key for the request log; none for the local `call` face.
+    pub fn key_hint(&self) -> Option<String> {
+        match self {
+            Caller::Key(key) => Some(key.censored.clone()),
+            Caller::Admin => None,
+        }
+    }
+
     /// The censored key (or `admin`) for audit rows.
     pub fn audit_label(&self) -> &str {
         match self {

@@ -1,14 +1,16 @@
 //! The argument rules every action declares in the dispatch table, and the checker that
-//! turns raw parameters into typed `Args` or names the offending variable (reference §3).
+//! turns raw parameters into typed `Args` or names the offending variable .
 //!
 //! Blank means missing, JSON null or `""`; unlike the original, `"0"` is a value.
 //! Required and optional entries are checked in declaration order and the first failure is
 //! reported, except that an OR group in which no member is valid fails at once, naming the
 //! group's last member.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::routing::Params;
+/// Parameters of one API call, name to value, as routing merged them from every source;
+/// JSON bodies keep their value types.
+pub type Params = Map<String, Value>;
 
 /// What a value must look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,11 +53,6 @@ pub enum ArgValue {
 pub struct Args(Vec<(&'static str, ArgValue)>);
 
 impl Args {
-    /// Builds arguments directly (tests and internal callers).
-    pub fn from_pairs(pairs: Vec<(&'static str, ArgValue)>) -> Args {
-        Args(pairs)
-    }
-
     fn get(&self, name: &str) -> Option<&ArgValue> {
         self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
