@@ -75,7 +75,8 @@ struct Attempt {
 
 /// Applies the acceptance rule (reference §5.3 with SPEC §4.3) on the hashing gate:
 /// `apppass` off → account password or any app password; on → app password, or account
-/// password if the user has no 2FA. Unknown users pay for one dummy verify.
+/// password if the user has no 2FA. Unknown users pay for one dummy verify, and every
+/// failed check is padded to the common floor (`App::pad_failed_check`).
 fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
     let username = args.str("username").unwrap_or_default();
     let candidate = args.str("password").unwrap_or_default();
@@ -97,22 +98,22 @@ fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
         .and_then(|a| a.password.clone())
         .filter(|_| password_allowed);
     let candidate = candidate.to_string();
-    let (accepted, rehash) = ctx
-        .app
-        .hashing
-        .run(move || {
-            let verdict = password::verify_or_dummy(&candidate, stored.as_deref(), rounds);
-            if verdict == Verdict::MatchNeedsRehash {
-                let old = stored.unwrap_or_default();
-                return password::hash(&candidate, rounds).map(|new| (true, Some((old, new))));
-            }
-            let accepted = verdict.matched()
-                || app_hashes
-                    .iter()
-                    .any(|h| password::verify_token(&candidate, h, rounds));
-            Ok((accepted, None))
-        })
-        .map_err(Failure::Internal)?;
+    let (checked, spent) = ctx.app.hashing.run_timed(move || {
+        let verdict = password::verify_or_dummy(&candidate, stored.as_deref(), rounds);
+        if verdict == Verdict::MatchNeedsRehash {
+            let old = stored.unwrap_or_default();
+            return password::hash(&candidate, rounds).map(|new| (true, Some((old, new))));
+        }
+        let accepted = verdict.matched()
+            || app_hashes
+                .iter()
+                .any(|h| password::verify_token(&candidate, h, rounds));
+        Ok((accepted, None))
+    });
+    let (accepted, rehash) = checked.map_err(Failure::Internal)?;
+    if !accepted {
+        ctx.app.pad_failed_check(spent);
+    }
     Ok(Attempt {
         account,
         accepted,

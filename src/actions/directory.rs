@@ -65,7 +65,7 @@ pub const ACTIONS: &[Action] = &[
     Action {
         name: "groupsearch",
         key_type: KeyType::Read,
-        args: &[Arg::Optional("search", Kind::Str)],
+        args: &[Arg::Required("search", Kind::Str)],
         run: groupsearch,
         cost: Cost::Light,
     },

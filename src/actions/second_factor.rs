@@ -106,12 +106,14 @@ fn checkpin(ctx: &Ctx, args: &Args) -> Outcome {
     guard.reserve(ctx)?;
     let pin = args.str("pin").unwrap_or_default().to_string();
     let rounds = ctx.app.config.passwords.pbkdf2_rounds;
-    let valid = ctx
+    let (valid, spent) = ctx
         .app
         .hashing
-        .run(move || password::verify(&pin, &stored, rounds).matched());
+        .run_timed(move || password::verify(&pin, &stored, rounds).matched());
     if valid {
         ctx.app.db.write(|tx| guard.release(tx))?;
+    } else {
+        ctx.app.pad_failed_check(spent);
     }
     Ok(json!({"status": "OK", "pinvalid": valid}))
 }
