@@ -195,6 +195,26 @@ CREATE TABLE userloginkeys (
     appicon TEXT
 );
 
+-- begin: login sessions (also run alone by the version 3 migration)
+-- accounthub: browser sessions of the login page (src/store/sessions.rs). The cookie holds a
+-- random token; only its SHA-256 hex digest is stored. `csrf` is the session's own random
+-- token that every form posted in it must carry. `pending` names the step still due after
+-- the password was verified ('totp', 'newpass'); NULL means fully signed in. A user keeps
+-- at most a few sessions: opening one more drops the oldest.
+CREATE TABLE login_sessions (
+    id      INTEGER PRIMARY KEY,
+    token   TEXT NOT NULL UNIQUE,
+    uid     INTEGER NOT NULL REFERENCES accounts (uid) ON DELETE CASCADE,
+    csrf    TEXT NOT NULL,
+    pending TEXT,
+    ip      TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,                 -- Unix seconds
+    expires INTEGER NOT NULL                  -- Unix seconds
+);
+CREATE INDEX login_sessions_uid ON login_sessions (uid, created);
+CREATE INDEX login_sessions_expires ON login_sessions (expires);
+-- end: login sessions
+
 CREATE TABLE apppasswords (
     passid      INTEGER PRIMARY KEY,
     hash        TEXT NOT NULL,

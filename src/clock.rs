@@ -17,6 +17,14 @@ pub fn utc_now_text() -> String {
     Utc::now().format(FORMAT).to_string()
 }
 
+/// A Unix time as stored in the database (UTC text); out-of-range times give the epoch.
+pub fn utc_text(unix_secs: i64) -> String {
+    DateTime::from_timestamp(unix_secs, 0)
+        .unwrap_or_default()
+        .format(FORMAT)
+        .to_string()
+}
+
 /// Shows a stored UTC time in the display zone; unparseable input is shown unchanged.
 pub fn utc_text_to_local(stored: &str, tz: Tz) -> String {
     match NaiveDateTime::parse_from_str(stored, FORMAT) {
@@ -52,6 +60,11 @@ mod tests {
         let utc = local_text_to_utc("2020-07-04 15:30:05", tz).unwrap();
         assert_eq!(utc, "2020-07-04 21:30:05");
         assert_eq!(utc_text_to_local(&utc, tz), "2020-07-04 15:30:05");
+    }
+
+    #[test]
+    fn unix_times_become_stored_text() {
+        assert_eq!(utc_text(86_400 + 61), "1970-01-02 00:01:01");
     }
 
     #[test]

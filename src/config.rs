@@ -45,6 +45,8 @@ pub struct Config {
     pub maian: MaianConfig,
     /// Audit log settings.
     pub audit: AuditConfig,
+    /// Login page settings.
+    pub login: LoginConfig,
     /// Apps listed by `listapps`, in file order: `[apps.<id>]` tables passed through as JSON.
     pub apps: Map<String, Value>,
 }
@@ -158,6 +160,33 @@ pub struct MaianConfig {
     pub notes_max_chars: usize,
 }
 
+/// Login page settings (the SSO page apps send their users to).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginConfig {
+    /// Origins (`https://app.example.org`) the page may send the browser back to, besides
+    /// those of the `[apps]` URLs.
+    pub redirect_allowlist: Vec<String>,
+    /// Shortest new password accepted, in characters.
+    pub password_min_length: usize,
+    /// A file of common passwords, one a line, refused as new passwords in addition to
+    /// the built-in list; empty = the built-in list only.
+    pub common_passwords_file: PathBuf,
+    /// Seconds a signed-in browser session lasts.
+    pub session_lifetime_secs: i64,
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            redirect_allowlist: Vec::new(),
+            password_min_length: 10,
+            common_passwords_file: PathBuf::new(),
+            session_lifetime_secs: 8 * 3600,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -174,6 +203,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             maian: MaianConfig::default(),
             audit: AuditConfig::default(),
+            login: LoginConfig::default(),
             apps: Map::new(),
         }
     }

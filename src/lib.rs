@@ -4,7 +4,8 @@
 //! `request::Request` → `pipeline` (`routing::route` decides what it is, then the route's
 //! `prepare` and `run` stages) → `api` / `maian` (the two APIs; `keyauth` is their shared
 //! key step) → `actions` (the action contract, the dispatch table, one module per action
-//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line.
+//! family) → `store` (all SQL) → one SQLite file. `cli` is the command line; `web` is
+//! the HTML face beside the APIs (the SSO login page).
 
 pub mod actions;
 pub mod api;
@@ -25,3 +26,4 @@ pub mod routing;
 pub mod secrets;
 pub mod store;
 pub mod totp;
+pub mod web;

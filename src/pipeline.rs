@@ -11,6 +11,7 @@ use crate::maian;
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing::{self, Params, Route};
+use crate::web;
 
 /// A request after `prepare`: either already answered, or a call whose run is left.
 pub enum Prepared {
@@ -20,6 +21,8 @@ pub enum Prepared {
     Api(api::Prepared),
     /// A Maian call that passed its key check.
     Maian(maian::Prepared),
+    /// A request for the login page, answered by the web face.
+    Login(Request),
 }
 
 /// Routes `req` and runs the cheap checks of its route.
@@ -30,6 +33,7 @@ pub fn prepare(app: &App, req: &Request) -> Prepared {
         Route::Refused(e) => return Prepared::Answered(Response::text(e.status(), e.message())),
         Route::Api(params) => api::prepare(app, &params, ip()).map(Prepared::Api),
         Route::Maian(wrapper) => maian::prepare(app, wrapper, ip()).map(Prepared::Maian),
+        Route::Login => Ok(Prepared::Login(req.clone())),
     };
     prepared.unwrap_or_else(|answer| Prepared::Answered(*answer))
 }
@@ -46,7 +50,8 @@ impl Prepared {
         match self {
             Prepared::Answered(_) => Cost::Light,
             Prepared::Api(call) => call.cost(),
-            Prepared::Maian(_) => Cost::Hashing,
+            // The page checks passwords: always where blocking is allowed.
+            Prepared::Maian(_) | Prepared::Login(_) => Cost::Hashing,
         }
     }
 
@@ -56,6 +61,7 @@ impl Prepared {
             Prepared::Answered(response) => response,
             Prepared::Api(call) => call.run(app),
             Prepared::Maian(call) => call.run(app),
+            Prepared::Login(req) => web::answer(app, &req),
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Request {
     pub remote_addr: String,
     /// HTTP_X_FORWARDED_FOR, honoured only from configured proxies.
     pub forwarded_for: Option<String>,
+    /// HTTP_COOKIE: the login page's session and CSRF cookies.
+    pub cookie: String,
 }
 
 impl Request {
@@ -42,6 +44,7 @@ impl Request {
             content_length,
             remote_addr: text("REMOTE_ADDR"),
             forwarded_for: (!forwarded.is_empty()).then_some(forwarded),
+            cookie: text("HTTP_COOKIE"),
         }
     }
 

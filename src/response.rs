@@ -16,6 +16,8 @@ pub struct Response {
     pub retry_after: Option<u64>,
     /// Extra headers (CORS preflight answers).
     pub extra_headers: &'static [(&'static str, &'static str)],
+    /// Headers built per response (the login page's Set-Cookie, Location, ...).
+    pub headers: Vec<(&'static str, String)>,
     /// Action name, for the request log.
     pub action: Option<String>,
     /// Censored API key, for the request log.
@@ -40,6 +42,7 @@ impl Response {
             body,
             retry_after: None,
             extra_headers: &[],
+            headers: Vec::new(),
             action: None,
             key_hint: None,
         }
@@ -58,6 +61,25 @@ impl Response {
             "text/plain; charset=utf-8",
             message.as_bytes().to_vec(),
         )
+    }
+
+    /// An HTML page (the login page) with the given status.
+    pub fn html(status: u16, body: String) -> Response {
+        Response::new(status, "text/html; charset=utf-8", body.into_bytes())
+    }
+
+    /// 303 See Other to `location` (POST/redirect/GET).
+    pub fn see_other(location: &str) -> Response {
+        Response::new(303, "text/plain; charset=utf-8", Vec::new())
+            .with_header("Location", location)
+    }
+
+    /// Adds one header; values never contain line breaks (they are dropped if they do).
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Response {
+        if !value.contains(['\r', '\n']) {
+            self.headers.push((name, value.to_string()));
+        }
+        self
     }
 
     /// 429 with the original JSON body and a Retry-After header.
@@ -107,6 +129,9 @@ impl Response {
         for (name, value) in self.extra_headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
+        for (name, value) in &self.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
         head.push_str("\r\n");
         let mut out = head.into_bytes();
         out.extend_from_slice(&self.body);
@@ -118,7 +143,9 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         204 => "No Content",
+        303 => "See Other",
         400 => "Bad Request",
+        401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
         413 => "Payload Too Large",

@@ -30,6 +30,8 @@ pub enum Route {
     /// A Maian add-account call: the body's JSON wrapper, or the message telling the
     /// client why the body cannot be used (Maian clients read only JSON bodies).
     Maian(Result<Params, String>),
+    /// The SSO login page (`.../login/`, HTML), which reads its own form.
+    Login,
 }
 
 /// Why a request was refused at routing.
@@ -79,8 +81,11 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
     if req.method == "OPTIONS" {
         return Route::Preflight;
     }
-    let too_large = req.content_length > body_limit || req.body.len() > body_limit;
     let (path, query) = path_and_query(req);
+    if is_login_page(path) {
+        return Route::Login;
+    }
+    let too_large = req.content_length > body_limit || req.body.len() > body_limit;
     if is_maian_page(path, query) {
         return Route::Maian(if too_large {
             Err(format!(
@@ -115,6 +120,17 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
         merge_path(&mut params, path);
     }
     Route::Api(params)
+}
+
+/// `.../login/` or `.../login`, but not the API's path form `.../api/login/...`.
+pub fn is_login_page(path: &str) -> bool {
+    let trimmed = path.strip_suffix('/').unwrap_or(path);
+    let parent = match trimmed.strip_suffix("/login") {
+        Some(parent) => parent,
+        None if trimmed == "login" => "",
+        None => return false,
+    };
+    parent.rsplit('/').next() != Some("api")
 }
 
 /// `.../index.php?api` or `.../index.php?p=api`.
@@ -180,7 +196,7 @@ enum Body {
 }
 
 /// Splits the raw REQUEST_URI into path and query (QUERY_STRING when there is no URI).
-fn path_and_query(req: &Request) -> (&str, &str) {
+pub fn path_and_query(req: &Request) -> (&str, &str) {
     if req.uri.is_empty() {
         return ("", req.query.as_str());
     }
@@ -283,6 +299,26 @@ mod tests {
             Route::Refused(e) => Err(e),
             other => panic!("not an API call: {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_login_page_is_its_own_route_but_not_the_path_form() {
+        let get = |uri: &str| {
+            route(
+                &Request {
+                    method: "GET".into(),
+                    uri: uri.into(),
+                    ..Request::default()
+                },
+                usize::MAX,
+            )
+        };
+        assert_eq!(get("/accounthub/login/?code=x&redirect=y"), Route::Login);
+        assert_eq!(get("/accounthub/login"), Route::Login);
+        assert_eq!(get("/login/"), Route::Login);
+        assert!(matches!(get("/accounthub/api/login/"), Route::Api(_)));
+        assert!(matches!(get("/accounthub/api/login/key/"), Route::Api(_)));
+        assert!(matches!(get("/accounthub/login/x"), Route::Api(_)));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use accounthub::config::Config;
-use common::{BIN, Options, Service, TempDir, apache};
+use common::{BIN, Options, Service, TempDir, apache, web};
 use serde_json::json;
 
 /// A file of the repository.
@@ -20,7 +20,7 @@ fn repo_file(rel: &str) -> String {
 }
 
 /// The calls every deployment path must carry: ping, a form POST to api.php, a JSON POST
-/// to api/, the path form, index.php?api and a bad key.
+/// to api/, the path form, index.php?api, the login page and a bad key.
 fn check_api(svc: &Service) {
     let none = &svc.keys["NONE"];
     let ping = svc.form("ping", none, &[]);
@@ -48,6 +48,13 @@ fn check_api(svc: &Service) {
         "index.php?api: {}",
         maian.text()
     );
+
+    // The login page is routed to the binary too, with and without the final slash.
+    for page in ["login/", "login"] {
+        let login = svc.request("GET", &svc.url(page), &[], b"");
+        assert_eq!(login.status, 200, "{page}: {}", login.text());
+        assert!(login.text().contains("Sign in to AccountHub"), "{page}");
+    }
 
     let bad = svc.form("ping", "not-a-key", &[]);
     assert_eq!(bad.status, 403, "bad key: {}", bad.text());
@@ -88,15 +95,40 @@ fn apache_fcgid_spawns_the_binary() {
     check_api(&svc);
 }
 
+/// A sign-in on the login page whose steps run in different processes: the CSRF cookie,
+/// the session and the approved key all come back from the SQLite file.
+fn check_login_across_processes(svc: &Service) {
+    let (code, loginurl) = web::getloginkey(svc, "BinStack");
+    let mut browser = web::Browser::new(svc);
+    let page = browser.get(&format!("{loginurl}?code={code}"));
+    assert_eq!(page.status, 200, "{}", page.text());
+    let done = browser.submit(
+        &page,
+        "password",
+        &[("username", "cgi"), ("password", "cgi password 1")],
+    );
+    assert_eq!(done.status, 200, "{}", done.text());
+    assert!(done.text().contains("You are signed in to BinStack"));
+    assert_eq!(web::checkloginkey(svc, &code)["status"], "OK");
+    let account = browser.get(&svc.url("login/"));
+    assert!(
+        account.text().contains("You are signed in as"),
+        "{}",
+        account.text()
+    );
+}
+
 #[test]
 fn apache_cgi_runs_the_binary_per_request() {
     let mut svc = prepared();
+    svc.add_user("cgi", "Cgi User", "cgi@example.com", "cgi password 1");
     apache::start(
         &mut svc,
         "deploy/apache-cgi.conf.example",
         &["alias", "env", "cgid"],
     );
     check_api(&svc);
+    check_login_across_processes(&svc);
 }
 
 #[test]
@@ -188,6 +220,7 @@ fn example_config_documents_every_key_with_its_default() {
         ("mail", "MailConfig"),
         ("maian", "MaianConfig"),
         ("audit", "AuditConfig"),
+        ("login", "LoginConfig"),
     ] {
         let documented = keys(table[section].as_table().unwrap());
         assert_eq!(documented, struct_fields(&source, name), "[{section}]");

@@ -12,6 +12,9 @@ packages=()
 [ -e /usr/lib/apache2/modules/mod_fcgid.so ] || packages+=(libapache2-mod-fcgid)
 command -v spawn-fcgi >/dev/null || packages+=(spawn-fcgi)
 command -v systemd-analyze >/dev/null || packages+=(systemd)
+# tests/browser.rs: headless Chromium driven over WebDriver.
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+command -v chromedriver >/dev/null || packages+=(chromium-driver)
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo=sudo

@@ -7,6 +7,7 @@ pub mod basic;
 pub mod contract;
 pub mod credentials;
 pub mod directory;
+pub mod loginkeys;
 pub mod mail;
 pub mod notifications;
 pub mod profile;

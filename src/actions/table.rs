@@ -2,7 +2,9 @@
 //! Each actions module exports its own slice; this table joins them.
 
 use super::contract::Action;
-use super::{basic, credentials, directory, mail, notifications, profile, second_factor};
+use super::{
+    basic, credentials, directory, loginkeys, mail, notifications, profile, second_factor,
+};
 
 /// Every registered action, grouped by module.
 pub static TABLE: &[&[Action]] = &[
@@ -13,6 +15,7 @@ pub static TABLE: &[&[Action]] = &[
     profile::ACTIONS,
     second_factor::ACTIONS,
     mail::ACTIONS,
+    loginkeys::ACTIONS,
 ];
 
 /// Looks up an action by exact name.

@@ -8,6 +8,7 @@
 use rusqlite::Connection;
 
 use super::{Ctx, Failure};
+use crate::app::App;
 use crate::clock;
 use crate::secrets;
 use crate::store::ratelimit::{self, Limit};
@@ -50,10 +51,15 @@ impl Guard {
     /// The bucket for this caller IP and user name. The name is lower-cased and stored as
     /// its SHA-256 digest, so a bucket has the same short length whatever a request sends.
     pub fn new(ctx: &Ctx, secret: Secret, username: &str) -> Guard {
-        let cfg = &ctx.app.config.rate_limit;
+        Guard::for_ip(ctx.app, secret, ctx.ip, username)
+    }
+
+    /// The bucket for a client IP and user name outside an API call (the login page).
+    pub fn for_ip(app: &App, secret: Secret, ip: &str, username: &str) -> Guard {
+        let cfg = &app.config.rate_limit;
         let name = secrets::sha256_hex(username.to_lowercase().as_bytes());
         Guard {
-            bucket: format!("cred|{}|{}|{name}", secret.tag(), ctx.ip),
+            bucket: format!("cred|{}|{ip}|{name}", secret.tag()),
             limit: Limit {
                 limit: cfg.credential_limit,
                 window_secs: cfg.credential_window_secs,
@@ -65,21 +71,35 @@ impl Guard {
     /// `credential_limit` attempts are held in this window. A failed attempt keeps its
     /// reservation; `release` gives them back when the secret was right.
     pub fn reserve(&self, ctx: &Ctx) -> Result<(), Failure> {
-        ctx.app.db.write(|tx| self.reserve_in(tx))
+        too_fast(self.take(ctx.app)?)
+    }
+
+    /// As `reserve` in its own transaction, answering the wait instead of a `Failure`
+    /// (the login page words its own 429).
+    pub fn take(&self, app: &App) -> rusqlite::Result<Option<u64>> {
+        app.db.write(|tx| self.take_in(tx))
     }
 
     /// As `reserve`, inside the caller's write transaction (when the whole check runs in
     /// one transaction, as `alertemail` does).
     pub fn reserve_in(&self, conn: &Connection) -> Result<(), Failure> {
-        match ratelimit::take(conn, &self.bucket, self.limit, clock::unix_now())? {
-            Some(retry_after) => Err(Failure::TooFast { retry_after }),
-            None => Ok(()),
-        }
+        too_fast(self.take_in(conn)?)
+    }
+
+    fn take_in(&self, conn: &Connection) -> rusqlite::Result<Option<u64>> {
+        ratelimit::take(conn, &self.bucket, self.limit, clock::unix_now())
     }
 
     /// Gives the attempts back after a correct secret (inside the caller's write
     /// transaction): the bucket is forgotten. A failure simply keeps its reservation.
     pub fn release(&self, conn: &Connection) -> rusqlite::Result<()> {
         ratelimit::clear(conn, &self.bucket)
+    }
+}
+
+fn too_fast(wait: Option<u64>) -> Result<(), Failure> {
+    match wait {
+        Some(retry_after) => Err(Failure::TooFast { retry_after }),
+        None => Ok(()),
     }
 }

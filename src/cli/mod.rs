@@ -8,6 +8,7 @@ pub mod keys;
 pub mod mail;
 pub mod managers;
 pub mod perms;
+pub mod sessions;
 pub mod show;
 pub mod users;
 
@@ -77,6 +78,9 @@ enum Command {
     /// Manage manager → employee relations.
     #[command(subcommand)]
     Manager(managers::ManagerCommand),
+    /// List or end a user's login-page sessions and approved login keys.
+    #[command(subcommand)]
+    Session(sessions::SessionCommand),
 }
 
 /// Parses the command line and runs it; returns the process exit code.
@@ -114,6 +118,7 @@ fn run(cli: Cli) -> Result<i32, String> {
         Command::Group(cmd) => groups::run(&open(config_path)?, cmd),
         Command::Perm(cmd) => perms::run(&open(config_path)?, cmd),
         Command::Manager(cmd) => managers::run(&open(config_path)?, cmd),
+        Command::Session(cmd) => sessions::run(&open(config_path)?, cmd),
     }
 }
 

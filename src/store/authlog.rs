@@ -13,6 +13,16 @@ use crate::clock;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(i64)]
 pub enum LogType {
+    /// The login page signed a user in.
+    PortalLoginOk = 1,
+    /// The login page refused a password.
+    PortalLoginFailed = 2,
+    /// A password was changed on the login page.
+    PasswordChanged = 3,
+    /// The login page refused a TOTP code.
+    PortalBadAuthCode = 6,
+    /// A user signed out of the login page.
+    PortalLogout = 11,
     /// `login` accepted.
     ApiLoginOk = 4,
     /// `login` refused.

@@ -8,12 +8,14 @@ pub mod apppasswords;
 pub mod authlog;
 pub mod directory;
 pub mod hash_costs;
+pub mod loginkeys;
 pub mod mobile_codes;
 pub mod notifications;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;
 pub mod search;
+pub mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, TryLockError};

@@ -16,7 +16,7 @@ pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 type Step = fn(&Transaction) -> Result<()>;
 
 /// Steps from version N to N+1, for N = 1, 2, ...
-const MIGRATIONS: &[Step] = &[ranked_search];
+const MIGRATIONS: &[Step] = &[ranked_search, login_sessions];
 
 /// Version this binary writes and expects.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
@@ -56,6 +56,11 @@ fn ranked_search(tx: &Transaction) -> Result<()> {
     )?;
     tx.execute_batch(section(SCHEMA_SQL, "usersearch index"))?;
     search::reindex(tx)
+}
+
+/// Version 3: browser sessions of the login page, schema.sql's "login sessions" section.
+fn login_sessions(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(section(SCHEMA_SQL, "login sessions"))
 }
 
 /// The lines of `sql` after the line `-- begin: NAME...` and before `-- end: NAME`; empty
@@ -120,7 +125,8 @@ mod tests {
         assert_eq!(v, SCHEMA_VERSION);
     }
 
-    /// A version 1 file: today's tables with version 1's usersearch index in place.
+    /// A version 1 file: today's tables with version 1's usersearch index in place and
+    /// without the tables of later versions.
     fn version_1_file() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
@@ -128,6 +134,7 @@ mod tests {
             "DROP TRIGGER accounts_search_insert; DROP TRIGGER accounts_search_delete;
              DROP TRIGGER accounts_search_update; DROP TABLE accounts_search;
              DROP TABLE search_rank; DROP TABLE accounts_search_recent; DROP TABLE search_recent;
+             DROP TABLE login_sessions;
              CREATE INDEX accounts_by_name ON accounts (realname, uid) WHERE deleted = 0;
              CREATE VIRTUAL TABLE accounts_search USING fts5 (username, realname,
                  tokenize = 'trigram case_sensitive 0', content = '', contentless_delete = 1);
@@ -152,7 +159,7 @@ mod tests {
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(v, 2);
+        assert_eq!(v, SCHEMA_VERSION);
         let names = |c: &Connection, q: &str| -> Vec<String> {
             search::users(c, q)
                 .unwrap()
@@ -175,6 +182,27 @@ mod tests {
             .unwrap();
         assert_eq!(names(&conn, "mar"), ["al", "amy"]);
         assert!(section(SCHEMA_SQL, "usersearch index").contains("CREATE TABLE search_rank"));
+    }
+
+    #[test]
+    fn version_2_file_gets_the_login_sessions_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch("DROP TABLE login_sessions; PRAGMA user_version = 2;")
+            .unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 3);
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'login_sessions' AND type = 'index' AND sql IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 2);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod apache;
 pub mod fcgi;
 pub mod http;
+pub mod web;
 
 use std::collections::HashMap;
 use std::io::Write;
