@@ -2,8 +2,7 @@
 //! checks once — key, action lookup, key type, arguments — and yields a `Prepared` call that
 //! knows its `Cost`; `run` executes the action. The face decides where `run` goes.
 
-use serde_json::Value;
-
+use crate::actions::args::text_param;
 use crate::actions::table;
 use crate::actions::{Action, Args, Caller, Cost, Ctx, Failure, args};
 use crate::app::App;
@@ -87,17 +86,25 @@ impl Prepared {
         };
         let response = match (self.action.run)(&ctx, &self.args) {
             Ok(body) => Response::json(200, &body),
-            Err(Failure::TooFast { retry_after }) => Response::too_fast(retry_after),
-            Err(Failure::Store(e)) => {
-                crate::log::error(&format!("action {name}: database error: {e}"));
-                Response::unavailable()
-            }
-            Err(Failure::Internal(msg)) => {
-                crate::log::error(&format!("action {name}: {msg}"));
-                Response::unavailable()
-            }
+            Err(failure) => failure_response(&format!("action {name}"), failure),
         };
         response.logged_as(Some(name), self.caller.key_hint())
+    }
+}
+
+/// The answer when an action could not run: 429 with Retry-After when throttled, else 503
+/// with the cause logged under `what`.
+pub(crate) fn failure_response(what: &str, failure: Failure) -> Response {
+    match failure {
+        Failure::TooFast { retry_after } => Response::too_fast(retry_after),
+        Failure::Store(e) => {
+            crate::log::error(&format!("{what}: database error: {e}"));
+            Response::unavailable()
+        }
+        Failure::Internal(msg) => {
+            crate::log::error(&format!("{what}: {msg}"));
+            Response::unavailable()
+        }
     }
 }
 
@@ -107,14 +114,5 @@ fn refused(refusal: KeyRefusal) -> Response {
         KeyRefusal::Unknown => Response::text(403, "403 Unauthorized"),
         KeyRefusal::TooFast(wait) => Response::too_fast(wait),
         KeyRefusal::Unavailable => Response::unavailable(),
-    }
-}
-
-/// A parameter as text: strings as they are, numbers as digits, anything else blank.
-fn text_param(params: &Params, name: &str) -> String {
-    match params.get(name) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => String::new(),
     }
 }

@@ -29,7 +29,7 @@ pub struct Config {
     pub system_name: String,
     /// IANA zone in which times are shown (`YYYY-MM-DD HH:MM:SS`); storage is always UTC.
     pub timezone: String,
-    /// Value of the `mobileenabled` action.
+    /// Value of the `mobileenabled` action, and whether the mobile API answers at all.
     pub mobile_enabled: bool,
     /// Largest request body accepted, in bytes; larger bodies get 413.
     pub body_limit: usize,
@@ -92,6 +92,11 @@ pub struct RateLimitConfig {
     pub credential_limit: u32,
     /// Window of the credential limiter, in seconds.
     pub credential_window_secs: u64,
+    /// Failed `codelogin` attempts allowed per client IP per window before 429. Kiosks
+    /// behind one app server share the count, so this is higher than `credential_limit`.
+    pub code_login_limit: u32,
+    /// Window of the `codelogin` limiter, in seconds.
+    pub code_login_window_secs: u64,
 }
 
 /// Audit log (`authlog`) settings.
@@ -238,6 +243,8 @@ impl Default for RateLimitConfig {
             bad_key_window_secs: 60,
             credential_limit: 5,
             credential_window_secs: 300,
+            code_login_limit: 20,
+            code_login_window_secs: 300,
         }
     }
 }

@@ -5,7 +5,8 @@
 //! `prepare` and `run` stages) → `api` / `maian` (the two APIs; `keyauth` is their shared
 //! key step) → `actions` (the action contract, the dispatch table, one module per action
 //! family) → `store` (all SQL) → one SQLite file. `cli` is the command line; `web` is
-//! the HTML face beside the APIs (the SSO login page).
+//! the HTML face beside the APIs (the SSO login page), `mobile` the mobile app's API over
+//! the same actions.
 
 pub mod actions;
 pub mod api;
@@ -18,6 +19,7 @@ pub mod keyauth;
 pub mod log;
 pub mod maian;
 pub mod mail;
+pub mod mobile;
 pub mod password;
 pub mod pipeline;
 pub mod request;

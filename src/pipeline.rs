@@ -8,6 +8,7 @@ use crate::actions::{Caller, Cost};
 use crate::api;
 use crate::app::App;
 use crate::maian;
+use crate::mobile;
 use crate::request::Request;
 use crate::response::Response;
 use crate::routing::{self, Params, Route};
@@ -21,6 +22,8 @@ pub enum Prepared {
     Api(api::Prepared),
     /// A Maian call that passed its key check.
     Maian(maian::Prepared),
+    /// A mobile API call that carries a user name and sync code.
+    Mobile(mobile::Prepared),
     /// A request for the login page, answered by the web face.
     Login(Request),
 }
@@ -33,6 +36,7 @@ pub fn prepare(app: &App, req: &Request) -> Prepared {
         Route::Refused(e) => return Prepared::Answered(Response::text(e.status(), e.message())),
         Route::Api(params) => api::prepare(app, &params, ip()).map(Prepared::Api),
         Route::Maian(wrapper) => maian::prepare(app, wrapper, ip()).map(Prepared::Maian),
+        Route::Mobile(params) => mobile::prepare(app, params, ip()).map(Prepared::Mobile),
         Route::Login => Ok(Prepared::Login(req.clone())),
     };
     prepared.unwrap_or_else(|answer| Prepared::Answered(*answer))
@@ -50,6 +54,7 @@ impl Prepared {
         match self {
             Prepared::Answered(_) => Cost::Light,
             Prepared::Api(call) => call.cost(),
+            Prepared::Mobile(call) => call.cost(),
             // The page checks passwords: always where blocking is allowed.
             Prepared::Maian(_) | Prepared::Login(_) => Cost::Hashing,
         }
@@ -61,6 +66,7 @@ impl Prepared {
             Prepared::Answered(response) => response,
             Prepared::Api(call) => call.run(app),
             Prepared::Maian(call) => call.run(app),
+            Prepared::Mobile(call) => call.run(app),
             Prepared::Login(req) => web::answer(app, &req),
         }
     }

@@ -11,6 +11,8 @@
 //!
 //! Maian: `POST .../index.php?api` (or `?p=api`), and `.../api/` when the body is a JSON
 //! object with `op` but no `action` (and the query has no `action`).
+//!
+//! Mobile API: `.../mobile/index.php` and `.../mobile/`, query string < body, no path form.
 
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
@@ -30,6 +32,9 @@ pub enum Route {
     /// A Maian add-account call: the body's JSON wrapper, or the message telling the
     /// client why the body cannot be used (Maian clients read only JSON bodies).
     Maian(Result<Params, String>),
+    /// A mobile API call (`.../mobile/index.php`, `.../mobile/`): query and body merged,
+    /// or why the body cannot be used (the mobile face answers that in JSON).
+    Mobile(Result<Params, RouteError>),
     /// The SSO login page (`.../login/`, HTML), which reads its own form.
     Login,
 }
@@ -86,6 +91,13 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
         return Route::Login;
     }
     let too_large = req.content_length > body_limit || req.body.len() > body_limit;
+    if is_mobile_page(path) {
+        return Route::Mobile(if too_large {
+            Err(RouteError::TooLarge)
+        } else {
+            read_body(req).map(|body| merged(query, body))
+        });
+    }
     if is_maian_page(path, query) {
         return Route::Maian(if too_large {
             Err(format!(
@@ -111,15 +123,34 @@ pub fn route(req: &Request, body_limit: usize) -> Route {
     } else {
         body
     };
+    let mut params = merged(query, body);
+    if !path.contains("api.php") {
+        merge_path(&mut params, path);
+    }
+    Route::Api(params)
+}
+
+/// The query string's pairs, overridden by the body's.
+fn merged(query: &str, body: Body) -> Params {
     let mut params = Params::new();
     merge_form(&mut params, query.as_bytes());
     if let Body::Json(map) | Body::Form(map) = body {
         params.extend(map);
     }
-    if !path.contains("api.php") {
-        merge_path(&mut params, path);
-    }
-    Route::Api(params)
+    params
+}
+
+/// `.../mobile/index.php` or `.../mobile/`, with no `api` segment before it
+/// (`.../api/<action>/mobile/` is the API's path form with the key `mobile`).
+fn is_mobile_page(path: &str) -> bool {
+    let Some(dir) = path
+        .strip_suffix("/index.php")
+        .or_else(|| path.strip_suffix('/'))
+    else {
+        return false;
+    };
+    let mut segments = dir.split('/');
+    segments.next_back() == Some("mobile") && !segments.any(|s| s == "api")
 }
 
 /// `.../login/` or `.../login`, but not the API's path form `.../api/login/...`.
@@ -373,6 +404,36 @@ mod tests {
         assert_eq!(
             route(&req("OPTIONS", "/x/api/", "", ""), 10),
             Route::Preflight
+        );
+    }
+
+    #[test]
+    fn mobile_urls_are_their_own_route() {
+        let mobile = |uri: &str| matches!(route(&req("POST", uri, "", ""), 10), Route::Mobile(_));
+        assert!(mobile("/accounthub/mobile/index.php"));
+        assert!(mobile("/accounthub/mobile/"));
+        assert!(mobile("/mobile/index.php?action=ping"));
+        assert!(!mobile("/accounthub/mobile"));
+        assert!(!mobile("/accounthub/mobile/other.php"));
+        assert!(!mobile("/accounthub/index.php?api"));
+        assert!(!mobile("/accounthub/api/ping/mobile/"));
+        let Route::Mobile(Ok(p)) = route(
+            &req("POST", "/m/mobile/?a=q&b=q", "", "action=ping&a=f"),
+            1 << 20,
+        ) else {
+            panic!("not a mobile route");
+        };
+        assert_eq!(
+            (get(&p, "a"), get(&p, "b")),
+            (Some("f".into()), Some("q".into()))
+        );
+        assert_eq!(
+            route(&req("POST", "/m/mobile/", "", "action=ping"), 4),
+            Route::Mobile(Err(RouteError::TooLarge))
+        );
+        assert_eq!(
+            route(&req("POST", "/m/mobile/", "application/json", "[1]"), 10),
+            Route::Mobile(Err(RouteError::JsonNotObject))
         );
     }
 

@@ -22,6 +22,11 @@ pub fn random_string(alphabet: &[u8], len: usize) -> String {
         .collect()
 }
 
+/// A uniform random number below `n` from the OS-seeded CSPRNG (one-time codes).
+pub fn random_below(n: u32) -> u32 {
+    rand::rng().random_range(0..n)
+}
+
 /// `N` random bytes from the OS-seeded CSPRNG (TOTP secrets).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];

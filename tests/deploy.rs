@@ -20,7 +20,8 @@ fn repo_file(rel: &str) -> String {
 }
 
 /// The calls every deployment path must carry: ping, a form POST to api.php, a JSON POST
-/// to api/, the path form, index.php?api, the login page and a bad key.
+/// to api/, the path form, index.php?api, the login page, both mobile API URLs and a bad
+/// key.
 fn check_api(svc: &Service) {
     let none = &svc.keys["NONE"];
     let ping = svc.form("ping", none, &[]);
@@ -55,6 +56,19 @@ fn check_api(svc: &Service) {
         assert_eq!(login.status, 200, "{page}: {}", login.text());
         assert!(login.text().contains("Sign in to AccountHub"), "{page}");
     }
+
+    // Both mobile API URLs reach the binary: ping needs no sync code, anything else does.
+    let mobile = svc.request("GET", &svc.url("mobile/index.php?action=ping"), &[], b"");
+    assert_eq!(mobile.status, 200, "mobile/index.php: {}", mobile.text());
+    assert_eq!(mobile.json(), json!({"status": "OK"}));
+    let mobile = svc.request(
+        "POST",
+        &svc.url("mobile/"),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"action=check_key",
+    );
+    assert_eq!(mobile.status, 401, "mobile/: {}", mobile.text());
+    assert_eq!(mobile.json()["msg"], "Missing username and/or access key.");
 
     let bad = svc.form("ping", "not-a-key", &[]);
     assert_eq!(bad.status, 403, "bad key: {}", bad.text());

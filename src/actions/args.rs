@@ -82,6 +82,15 @@ impl Args {
     }
 }
 
+/// A parameter as text: strings as they are, numbers as digits, anything else blank.
+pub fn text_param(params: &Params, name: &str) -> String {
+    match params.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// Checks `params` against `rules`; on failure returns the variable name for the 400 text.
 pub fn check(rules: &[Arg], params: &Params) -> Result<Args, &'static str> {
     let mut args = Vec::new();

@@ -39,6 +39,9 @@ pub enum Caller {
     Key(StoredKey),
     /// The local `call` face: trusted like a FULL key.
     Admin,
+    /// The mobile API, acting for the one user whose sync code it checked; holds the
+    /// censored sync code for audit rows.
+    Mobile(String),
 }
 
 impl Caller {
@@ -47,6 +50,7 @@ impl Caller {
         match self {
             Caller::Key(key) => Some(key.censored.clone()),
             Caller::Admin => None,
+            Caller::Mobile(code) => Some(code.clone()),
         }
     }
 
@@ -55,6 +59,7 @@ impl Caller {
         match self {
             Caller::Key(key) => &key.censored,
             Caller::Admin => "admin-cli",
+            Caller::Mobile(code) => code,
         }
     }
 }

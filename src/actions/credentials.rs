@@ -51,11 +51,16 @@ pub const ACTIONS: &[Action] = &[
 pub const LOGIN_INCORRECT: &str = "Login incorrect.";
 
 /// Status ids that may log in (NORMAL, ALERT_ON_ACCESS).
-const NORMAL: i64 = 1;
-const ALERT_ON_ACCESS: i64 = 5;
+pub(crate) const NORMAL: i64 = 1;
+pub(crate) const ALERT_ON_ACCESS: i64 = 5;
+
+/// True for the statuses whose correct credentials log in (NORMAL, ALERT_ON_ACCESS).
+pub(crate) fn may_log_in(status: i64) -> bool {
+    matches!(status, NORMAL | ALERT_ON_ACCESS)
+}
 
 /// Why a correct password still may not log in, by status id (reference §16).
-fn refusal(status: i64) -> &'static str {
+pub(crate) fn refusal(status: i64) -> &'static str {
     match status {
         2 => "This account has been disabled. Contact technical support.",
         3 => "You must change your password before continuing.",
@@ -64,35 +69,64 @@ fn refusal(status: i64) -> &'static str {
     }
 }
 
+/// Which secrets a password check accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Accept {
+    /// The account password or any app password (`apppass` off).
+    AnyPassword,
+    /// An app password, or the account password if the user has no 2FA (`apppass` on).
+    AppPasswordIf2fa,
+    /// Only the account password (the mobile API, like the original's).
+    AccountPassword,
+}
+
 /// A checked password: the account (if it exists) and whether the secret was accepted.
-struct Attempt {
-    account: Option<Account>,
-    accepted: bool,
+pub(crate) struct Attempt {
+    /// The live account of that user name, if any.
+    pub(crate) account: Option<Account>,
+    /// Whether the secret matched (says nothing about the account's status).
+    pub(crate) accepted: bool,
     guard: Guard,
     /// (old hash, new PBKDF2 hash) when the stored hash is bcrypt or has too few rounds.
     rehash: Option<(String, String)>,
 }
 
-/// Applies the acceptance rule (reference §5.3 with SPEC §4.3) on the hashing gate:
-/// `apppass` off → account password or any app password; on → app password, or account
-/// password if the user has no 2FA. Unknown users pay for one dummy verify, and every
-/// failed check is padded to the common floor (`App::pad_failed_check`).
+/// The acceptance rule of `auth` and `login` (reference §5.3 with SPEC §4.3).
 fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
-    let username = args.str("username").unwrap_or_default();
-    let candidate = args.str("password").unwrap_or_default();
-    let apppass = args.bool("apppass").unwrap_or(false);
+    let accept = if args.bool("apppass").unwrap_or(false) {
+        Accept::AppPasswordIf2fa
+    } else {
+        Accept::AnyPassword
+    };
+    check_password(
+        ctx,
+        args.str("username").unwrap_or_default(),
+        args.str("password").unwrap_or_default(),
+        accept,
+    )
+}
+
+/// Checks a password on the hashing gate, behind the per-(IP, user) limiter, accepting
+/// the secrets `accept` names. Unknown users pay for one dummy verify.
+pub(crate) fn check_password(
+    ctx: &Ctx,
+    username: &str,
+    candidate: &str,
+    accept: Accept,
+) -> Result<Attempt, Failure> {
     let guard = Guard::new(ctx, Secret::Password, username);
     guard.reserve(ctx)?;
     let (account, app_hashes) = ctx.app.db.with(|c| {
         let account = accounts::by_username(c, username)?;
         let hashes = match &account {
-            Some(a) => apppasswords::hashes(c, a.uid)?,
-            None => Vec::new(),
+            Some(a) if accept != Accept::AccountPassword => apppasswords::hashes(c, a.uid)?,
+            _ => Vec::new(),
         };
         Ok::<_, rusqlite::Error>((account, hashes))
     })?;
     let rounds = ctx.app.config.passwords.pbkdf2_rounds;
-    let password_allowed = !(apppass && account.as_ref().is_some_and(Account::has_totp));
+    let password_allowed =
+        !(accept == Accept::AppPasswordIf2fa && account.as_ref().is_some_and(Account::has_totp));
     let stored = account
         .as_ref()
         .and_then(|a| a.password.clone())
@@ -124,7 +158,7 @@ fn check(ctx: &Ctx, args: &Args) -> Result<Attempt, Failure> {
 
 impl Attempt {
     /// The status id if the secret was accepted.
-    fn accepted_status(&self) -> Option<i64> {
+    pub(crate) fn accepted_status(&self) -> Option<i64> {
         self.account
             .as_ref()
             .filter(|_| self.accepted)
@@ -132,13 +166,18 @@ impl Attempt {
     }
 
     /// Writes the audit row, the limiter count and any rehash in one transaction.
-    fn record(&self, ctx: &Ctx, logtype: LogType, username: &str) -> Result<(), Failure> {
+    pub(crate) fn record(
+        &self,
+        ctx: &Ctx,
+        logtype: LogType,
+        username: &str,
+    ) -> Result<(), Failure> {
         self.record_with(ctx, logtype, username, |_| Ok(()))
     }
 
     /// As `record`, with `also` written in the same transaction (the login alert mail), so
     /// the event and what it causes are stored together or not at all.
-    fn record_with(
+    pub(crate) fn record_with(
         &self,
         ctx: &Ctx,
         logtype: LogType,
@@ -164,7 +203,7 @@ impl Attempt {
 fn auth(ctx: &Ctx, args: &Args) -> Outcome {
     let attempt = check(ctx, args)?;
     let status = attempt.accepted_status();
-    let ok = matches!(status, Some(NORMAL | ALERT_ON_ACCESS));
+    let ok = status.is_some_and(may_log_in);
     let logtype = if ok {
         LogType::ApiAuthOk
     } else {
@@ -208,7 +247,11 @@ fn login(ctx: &Ctx, args: &Args) -> Outcome {
 
 /// Queues the admin alert for a login of an ALERT_ON_ACCESS account (appname = site title).
 /// Like the original, an unusable configured address does not fail the login; it is logged.
-fn queue_login_alert(conn: &Connection, ctx: &Ctx, username: &str) -> rusqlite::Result<()> {
+pub(crate) fn queue_login_alert(
+    conn: &Connection,
+    ctx: &Ctx,
+    username: &str,
+) -> rusqlite::Result<()> {
     let app = ctx.app;
     match alert::queue_alert(conn, app, username, &app.config.site_title, ctx.ip) {
         Ok(_) => Ok(()),

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod basic;
+pub mod codes;
 pub mod contract;
 pub mod credentials;
 pub mod directory;

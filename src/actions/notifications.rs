@@ -60,6 +60,16 @@ pub const ACTIONS: &[Action] = &[
 ];
 
 fn getnotifications(ctx: &Ctx, args: &Args) -> Outcome {
+    listing(ctx, args, false)
+}
+
+/// The named user's unread notifications only, newest first (the mobile app's
+/// `checknotifications`), in the shape of `getnotifications`.
+pub fn unread(ctx: &Ctx, args: &Args) -> Outcome {
+    listing(ctx, args, true)
+}
+
+fn listing(ctx: &Ctx, args: &Args, unread_only: bool) -> Outcome {
     let list = ctx.app.db.with(|conn| {
         Ok(match subject::find(conn, args, Prefer::Username)? {
             Some(user) => Some(notifications::list(conn, user.uid)?),
@@ -71,6 +81,7 @@ fn getnotifications(ctx: &Ctx, args: &Args) -> Outcome {
     };
     let shown: Vec<Value> = list
         .into_iter()
+        .filter(|n| !(unread_only && n.seen))
         .map(|n| {
             json!({
                 "id": n.id,

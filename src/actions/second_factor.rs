@@ -119,17 +119,63 @@ fn checkpin(ctx: &Ctx, args: &Args) -> Outcome {
 }
 
 fn mobilevalid(ctx: &Ctx, args: &Args) -> Outcome {
-    let (guard, account) = guarded_account(ctx, args, Secret::SyncCode)?;
-    let code = args.str("code").unwrap_or_default().to_ascii_uppercase();
-    let codes = match &account {
-        Some(a) => ctx.app.db.with(|c| mobile_codes::codes(c, a.uid))?,
-        None => Vec::new(),
-    };
+    let check = check_sync_code(
+        ctx,
+        args.str("username").unwrap_or_default(),
+        args.str("code").unwrap_or_default(),
+    )?;
+    ctx.app.db.write(|tx| check.record(tx))?;
+    Ok(json!({"status": "OK", "valid": check.valid}))
+}
+
+/// A checked sync code: the live account of the user name, and whether the code is one of
+/// its codes. `record` must be written afterwards to count the outcome.
+pub(crate) struct SyncCheck {
+    /// The live account of that user name, if any.
+    pub(crate) account: Option<Account>,
+    /// Whether the code belongs to that account.
+    pub(crate) valid: bool,
+    guard: Guard,
+}
+
+impl SyncCheck {
+    /// Settles the reserved attempt (inside the caller's write transaction): a valid code
+    /// gives the attempts back, a failure stays counted.
+    pub(crate) fn record(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        if self.valid {
+            self.guard.release(conn)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Checks a sync code (upper-cased, like the original) against every code of the live
+/// account, in constant time, behind the per-(IP, user) limiter. Deleted accounts have none.
+pub(crate) fn check_sync_code(ctx: &Ctx, username: &str, code: &str) -> Result<SyncCheck, Failure> {
+    let guard = Guard::new(ctx, Secret::SyncCode, username);
+    guard.reserve(ctx)?;
+    let code = code.to_ascii_uppercase();
+    let (account, codes) = ctx.app.db.with(|c| {
+        let account = accounts::by_username(c, username)?;
+        let codes = match &account {
+            Some(a) => mobile_codes::codes(c, a.uid)?,
+            None => Vec::new(),
+        };
+        Ok::<_, rusqlite::Error>((account, codes))
+    })?;
     let valid = codes.iter().fold(false, |hit, c| {
         secrets::constant_time_eq(c.as_bytes(), code.as_bytes()) | hit
     });
-    if valid {
-        ctx.app.db.write(|tx| guard.release(tx))?;
-    }
-    Ok(json!({"status": "OK", "valid": valid}))
+    Ok(SyncCheck {
+        account,
+        valid,
+        guard,
+    })
+}
+
+/// A new mobile sync code: 20 upper-case hex characters from the CSPRNG (the original's
+/// format, which its QR codes and apps expect).
+pub fn new_sync_code() -> String {
+    secrets::random_string(secrets::UPPER_HEX, 20)
 }

@@ -3,7 +3,7 @@
 
 use super::contract::Action;
 use super::{
-    basic, credentials, directory, loginkeys, mail, notifications, profile, second_factor,
+    basic, codes, credentials, directory, loginkeys, mail, notifications, profile, second_factor,
 };
 
 /// Every registered action, grouped by module.
@@ -15,6 +15,7 @@ pub static TABLE: &[&[Action]] = &[
     profile::ACTIONS,
     second_factor::ACTIONS,
     mail::ACTIONS,
+    codes::ACTIONS,
     loginkeys::ACTIONS,
 ];
 

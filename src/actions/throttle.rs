@@ -23,10 +23,12 @@ pub enum Secret {
     Totp,
     /// PIN (checkpin).
     Pin,
-    /// Mobile sync code (mobilevalid).
+    /// Mobile sync code (mobilevalid, the mobile API).
     SyncCode,
     /// Not a secret, but counted the same way: login alerts queued by `alertemail`.
     AlertMail,
+    /// One-time login code (codelogin); counted per client IP only.
+    OneTimeCode,
 }
 
 impl Secret {
@@ -37,6 +39,7 @@ impl Secret {
             Secret::Pin => "pin",
             Secret::SyncCode => "sync",
             Secret::AlertMail => "alertemail",
+            Secret::OneTimeCode => "otc",
         }
     }
 }
@@ -67,6 +70,19 @@ impl Guard {
         }
     }
 
+    /// The per-IP bucket of one-time codes, with the `code_login_*` limit: the code itself
+    /// names the user, so there is no user name to count by.
+    pub fn one_time_codes(ctx: &Ctx) -> Guard {
+        let cfg = &ctx.app.config.rate_limit;
+        Guard {
+            bucket: format!("cred|{}|{}", Secret::OneTimeCode.tag(), ctx.ip),
+            limit: Limit {
+                limit: cfg.code_login_limit,
+                window_secs: cfg.code_login_window_secs,
+            },
+        }
+    }
+
     /// Reserves one attempt, committed before the secret is checked; `TooFast` once
     /// `credential_limit` attempts are held in this window. A failed attempt keeps its
     /// reservation; `release` gives them back when the secret was right.
@@ -84,6 +100,12 @@ impl Guard {
     /// one transaction, as `alertemail` does).
     pub fn reserve_in(&self, conn: &Connection) -> Result<(), Failure> {
         too_fast(self.take_in(conn)?)
+    }
+
+    /// Returns one reserved attempt (inside the caller's write transaction) without
+    /// forgetting the others: for limits that count only failures per client IP.
+    pub fn give_back(&self, conn: &Connection) -> rusqlite::Result<()> {
+        ratelimit::give_back(conn, &self.bucket)
     }
 
     fn take_in(&self, conn: &Connection) -> rusqlite::Result<Option<u64>> {

@@ -5,10 +5,11 @@ use clap::Subcommand;
 use rusqlite::types::Value;
 
 use super::users::{live_account, set};
+use crate::actions::second_factor;
 use crate::app::App;
 use crate::store::accounts::Field;
 use crate::store::mobile_codes;
-use crate::{password, secrets, totp};
+use crate::{password, totp};
 
 /// `user totp ...`
 #[derive(Debug, Subcommand)]
@@ -108,7 +109,7 @@ pub fn pin(app: &App, cmd: PinCommand) -> Result<i32, String> {
 pub fn synccode(app: &App, cmd: SynccodeCommand) -> Result<i32, String> {
     let SynccodeCommand::Add { username, desc } = cmd;
     let account = live_account(app, &username)?;
-    let code = secrets::random_string(secrets::UPPER_HEX, 20);
+    let code = second_factor::new_sync_code();
     app.db
         .write(|tx| mobile_codes::insert(tx, account.uid, &code, &desc))
         .map_err(|e| format!("database error: {e}"))?;

@@ -37,6 +37,12 @@ pub enum LogType {
     ApiAuthFailed = 13,
     /// A request came with a missing or unknown API key.
     ApiBadKey = 14,
+    /// A mobile password check or code login passed.
+    MobileLoginOk = 19,
+    /// A mobile password check or code login failed.
+    MobileLoginFailed = 20,
+    /// The mobile API got a user name with a wrong sync code.
+    MobileBadKey = 21,
 }
 
 /// Default of `audit.max_rows`.

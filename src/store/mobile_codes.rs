@@ -17,3 +17,9 @@ pub fn codes(conn: &Connection, uid: i64) -> Result<Vec<String>> {
         .query_map([uid], |r| r.get(0))?
         .collect()
 }
+
+/// How many sync codes a user has (new ones are refused past a limit).
+pub fn count(conn: &Connection, uid: i64) -> Result<i64> {
+    conn.prepare_cached("SELECT count(*) FROM mobile_codes WHERE uid = ?1")?
+        .query_row([uid], |r| r.get(0))
+}

@@ -11,6 +11,7 @@ pub mod hash_costs;
 pub mod loginkeys;
 pub mod mobile_codes;
 pub mod notifications;
+pub mod onetimekeys;
 pub mod outbox;
 pub mod ratelimit;
 pub mod schema;

@@ -52,6 +52,13 @@ pub fn clear(conn: &Connection, bucket: &str) -> Result<()> {
     Ok(())
 }
 
+/// Returns one taken event of a bucket (e.g. a success where only failures count).
+pub fn give_back(conn: &Connection, bucket: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE rate_limits SET hits = max(hits - 1, 0) WHERE bucket = ?1")?
+        .execute([bucket])?;
+    Ok(())
+}
+
 /// Drops buckets whose window ended long ago, so the table stays small.
 pub fn purge_expired(conn: &Connection, older_than: i64) -> Result<usize> {
     conn.prepare_cached("DELETE FROM rate_limits WHERE window_start < ?1")?
