@@ -63,9 +63,10 @@ bench_start_responder() {
     bench_wait_socket "$sock"
 }
 
-# Starts the no-op baseline responder on socket $1.
+# Starts the no-op baseline responder on socket $1, on record layer $2: "ours" (the
+# default: accounthub's own FastCGI layer) or "tokio-fastcgi" (the crate it replaced).
 bench_start_noop() {
-    "$BENCH_ROOT/target/release/examples/noop_responder" "$1" &
+    "$BENCH_ROOT/target/release/examples/noop_responder" "$1" "${2:-ours}" &
     BENCH_PIDS+=($!)
     bench_wait_socket "$1"
 }

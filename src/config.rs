@@ -68,6 +68,18 @@ pub struct ServerConfig {
     pub log_level: String,
     /// Proxies whose `X-Forwarded-For` is trusted for the client IP (exact addresses).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Connections served at once; more wait in the listen backlog, and a waiting one
+    /// makes the longest-idle connection close. Also bounded by the open-file limit.
+    pub max_connections: usize,
+    /// Seconds a connection may wait for a request to begin (new or kept alive).
+    pub idle_timeout_secs: u64,
+    /// Seconds from the first byte of a request to the end of its parameters.
+    pub header_timeout_secs: u64,
+    /// Seconds from the end of the parameters to the end of the body.
+    pub body_timeout_secs: u64,
+    /// Largest FastCGI parameter stream (all CGI variables of a request) in bytes;
+    /// larger requests get 431.
+    pub params_limit: usize,
 }
 
 /// Password hashing settings.
@@ -223,6 +235,11 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 10,
             log_level: "info".into(),
             trusted_proxies: Vec::new(),
+            max_connections: 4096,
+            idle_timeout_secs: 90,
+            header_timeout_secs: 10,
+            body_timeout_secs: 60,
+            params_limit: 256 * 1024,
         }
     }
 }

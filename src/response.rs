@@ -150,6 +150,7 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         413 => "Payload Too Large",
         429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
         _ => "Error",
     }

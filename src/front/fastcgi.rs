@@ -1,24 +1,29 @@
-//! The long-lived FastCGI responder (tokio-fastcgi). Listens on fd 0, a systemd socket,
-//! a unix socket or TCP; blocking work (SQLite, hashing) runs on tokio's bounded blocking
-//! pool; accept errors such as EMFILE are logged and retried; SIGTERM/SIGINT stop accepting
-//! and let in-flight requests finish within the grace period, then the process exits 0.
+//! The long-lived FastCGI responder. Listens on fd 0, a systemd socket, a unix socket or
+//! TCP; serves at most `server.max_connections` connections (more wait in the backlog);
+//! blocking work (SQLite, hashing) runs on tokio's bounded blocking pool; SIGTERM/SIGINT
+//! stop accepting and let in-flight requests finish within the grace period, then the
+//! process exits 0. The record layer is our own (`decoder`, `conn`): tokio-fastcgi
+//! allocated declared lengths before checking them and buffered stdin without limit.
 
-use std::io::Read;
+pub mod conn;
+pub mod decoder;
+pub mod params;
+pub mod record;
+pub mod slots;
+
 use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::Notify;
-use tokio_fastcgi::{RequestResult, Requests};
 
+use self::conn::{Conn, Timeouts};
+use self::decoder::Limits;
+use self::slots::{Slot, Slots};
 use super::detect;
 use crate::actions::Cost;
 use crate::app::App;
@@ -71,81 +76,51 @@ enum Listener {
     Tcp(TcpListener),
 }
 
-/// Counts connections that are in the middle of a request (from its first byte until its
-/// answer is written), so shutdown can wait for them without waiting on idle keep-alives.
-struct InFlight {
-    count: AtomicUsize,
-    idle: Notify,
-}
-
-/// Busy state of one connection; an idle connection counts for nothing.
-struct ConnState {
-    busy: AtomicBool,
-    in_flight: Arc<InFlight>,
-}
-
-impl ConnState {
-    fn mark_busy(&self) {
-        if !self.busy.swap(true, Ordering::SeqCst) {
-            self.in_flight.count.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn mark_idle(&self) {
-        if self.busy.swap(false, Ordering::SeqCst)
-            && self.in_flight.count.fetch_sub(1, Ordering::SeqCst) == 1
-        {
-            self.in_flight.idle.notify_waiters();
-        }
-    }
-}
-
-impl Drop for ConnState {
-    fn drop(&mut self) {
-        self.mark_idle();
-    }
-}
-
-/// The read half of a connection, marking it busy as soon as request bytes arrive.
-struct TrackedRead<R> {
-    inner: R,
-    state: Arc<ConnState>,
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for TrackedRead<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.state.mark_busy();
-        }
-        polled
-    }
-}
-
 /// Runs the responder until SIGTERM/SIGINT; returns after in-flight requests finished.
 pub fn serve(mut app: App, spec: ListenSpec) -> Result<(), String> {
     app.db.set_turn_wait(off_async_worker);
+    // Before any thread starts: the raised limit then holds for the whole process.
+    let nofile = slots::raise_nofile();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(app.config.server.max_blocking_threads.max(2))
         .build()
         .map_err(|e| format!("cannot start runtime: {e}"))?;
-    runtime.block_on(run(Arc::new(app), spec))
+    runtime.block_on(run(Arc::new(app), spec, nofile))
 }
 
-async fn run(app: Arc<App>, spec: ListenSpec) -> Result<(), String> {
+/// Limits and deadlines of every connection, from the configuration.
+#[derive(Clone, Copy)]
+struct ConnConfig {
+    limits: Limits,
+    timeouts: Timeouts,
+}
+
+async fn run(app: Arc<App>, spec: ListenSpec, nofile: u64) -> Result<(), String> {
     let listener = bind(&spec, &app)?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let in_flight = Arc::new(InFlight {
-        count: AtomicUsize::new(0),
-        idle: Notify::new(),
-    });
+    let server = &app.config.server;
+    let cap = slots::cap_for(server.max_connections, nofile, server.max_blocking_threads);
+    if cap < server.max_connections {
+        crate::log::warn(&format!(
+            "open-file limit {nofile}: serving at most {cap} connections at once"
+        ));
+    }
+    let slots = Slots::new(cap);
+    let secs = Duration::from_secs;
+    let conn_config = ConnConfig {
+        limits: Limits {
+            params: server.params_limit,
+            stdin: app.config.body_limit,
+            connections: cap,
+        },
+        timeouts: Timeouts {
+            idle: secs(server.idle_timeout_secs),
+            header: secs(server.header_timeout_secs),
+            body: secs(server.body_timeout_secs),
+        },
+    };
     crate::log::info(&format!("serving FastCGI on {spec:?}"));
     // Mail queued by requests (or left over from a previous run) goes out in the background.
     let mailer = tokio::spawn(crate::mail::worker::run(app.clone()));
@@ -153,10 +128,10 @@ async fn run(app: Arc<App>, spec: ListenSpec) -> Result<(), String> {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            accepted = accept(&listener) => match accepted {
-                Ok(conn) => {
-                    let (app, in_flight) = (app.clone(), in_flight.clone());
-                    tokio::spawn(async move { conn.serve(app, in_flight).await });
+            accepted = accept(&listener, &slots) => match accepted {
+                Ok((conn, slot)) => {
+                    let app = app.clone();
+                    tokio::spawn(async move { conn.serve(app, slot, conn_config).await });
                 }
                 Err(e) => {
                     // EMFILE and friends: keep the listener, give descriptors time to free up.
@@ -168,28 +143,14 @@ async fn run(app: Arc<App>, spec: ListenSpec) -> Result<(), String> {
     }
     drop_listener(listener);
     mailer.abort();
-    drain(
-        &in_flight,
-        Duration::from_secs(app.config.server.shutdown_grace_secs),
-    )
-    .await;
-    Ok(())
-}
-
-/// Waits until no request is in flight or the grace period is over.
-async fn drain(in_flight: &InFlight, grace: Duration) {
-    let deadline = tokio::time::Instant::now() + grace;
-    while in_flight.count.load(Ordering::SeqCst) > 0 {
-        let idle = in_flight.idle.notified();
-        if in_flight.count.load(Ordering::SeqCst) == 0 {
-            break;
-        }
-        if tokio::time::timeout_at(deadline, idle).await.is_err() {
-            crate::log::warn("shutdown grace period over with requests still running");
-            break;
-        }
+    if !slots
+        .drain(Duration::from_secs(app.config.server.shutdown_grace_secs))
+        .await
+    {
+        crate::log::warn("shutdown grace period over with requests still running");
     }
     crate::log::info("stopped");
+    Ok(())
 }
 
 fn bind(spec: &ListenSpec, app: &App) -> Result<Listener, String> {
@@ -259,62 +220,47 @@ fn drop_listener(listener: Listener) {
 }
 
 /// An accepted connection of either kind.
-enum Conn {
+enum Stream {
     Unix(tokio::net::UnixStream),
     Tcp(tokio::net::TcpStream),
 }
 
-async fn accept(listener: &Listener) -> std::io::Result<Conn> {
-    match listener {
-        Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Conn::Unix(s)),
+/// Accepts one connection and waits for a slot for it: at the cap nothing more is
+/// accepted, so further connections wait in the listen backlog.
+async fn accept(listener: &Listener, slots: &Arc<Slots>) -> std::io::Result<(Stream, Slot)> {
+    let stream = match listener {
+        Listener::Unix(l, _) => l.accept().await.map(|(s, _)| Stream::Unix(s))?,
         Listener::Tcp(l) => l.accept().await.map(|(s, _)| {
             let _ = s.set_nodelay(true);
-            Conn::Tcp(s)
-        }),
-    }
+            Stream::Tcp(s)
+        })?,
+    };
+    Ok((stream, slots.claim().await))
 }
 
-impl Conn {
-    async fn serve(self, app: Arc<App>, in_flight: Arc<InFlight>) {
+impl Stream {
+    async fn serve(self, app: Arc<App>, slot: Slot, config: ConnConfig) {
         match self {
-            Conn::Unix(s) => serve_stream(s, app, in_flight).await,
-            Conn::Tcp(s) => serve_stream(s, app, in_flight).await,
+            Stream::Unix(s) => serve_stream(s, app, slot, config).await,
+            Stream::Tcp(s) => serve_stream(s, app, slot, config).await,
         }
     }
 }
 
 /// Serves the requests of one connection (several with FCGI_KEEP_CONN) until it closes.
 /// Malformed records or a closed peer end the connection, never the process.
-async fn serve_stream<S>(stream: S, app: Arc<App>, in_flight: Arc<InFlight>)
+async fn serve_stream<S>(stream: S, app: Arc<App>, slot: Slot, config: ConnConfig)
 where
-    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (reader, writer) = tokio::io::split(stream);
-    let state = Arc::new(ConnState {
-        busy: AtomicBool::new(false),
-        in_flight,
-    });
-    let reader = TrackedRead {
-        inner: reader,
-        state: state.clone(),
-    };
-    let mut requests = Requests::new(reader, writer, 255, 1);
-    while let Ok(Some(request)) = requests.next().await {
-        let app = app.clone();
-        let done = request
-            .process(|request| async move {
-                let mut body = Vec::new();
-                let _ = request.get_stdin().read_to_end(&mut body);
-                // The crate keeps the parameters in its own case-insensitive map: read the
-                // few we need from there rather than copying all of them.
-                let req = Request::from_params(|n| request.get_param(n).map(Vec::as_slice), body);
-                let answer = answer(app, req).await;
-                let _ = request.get_stdout().write(&answer).await;
-                RequestResult::Complete(0)
-            })
-            .await;
-        state.mark_idle();
-        if done.is_err() {
+    let mut conn = Conn::new(stream, config.limits, config.timeouts);
+    while let Some(incoming) = conn.next_request(&slot).await {
+        let (id, keep_conn) = (incoming.id, incoming.keep_conn);
+        let answer = match incoming.into_request() {
+            Ok(req) => answer(app.clone(), req).await,
+            Err(refused) => refused.response().to_cgi_bytes(),
+        };
+        if !conn.respond(id, keep_conn, &answer).await {
             break;
         }
     }
