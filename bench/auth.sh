@@ -6,6 +6,10 @@
 #     after, which is the fairer figure on a shared machine.
 #  3. `userinfo` p99 idle, then while an auth storm saturates hashing, alternated three
 #     times; medians compared. Target: <= 2x idle.
+#  4. timing: `auth` with a wrong password for an unknown user and for users whose stored
+#     hash is PBKDF2, bcrypt cost 10 and bcrypt cost 12 (imported from the original),
+#     alternated TIMING_ROUNDS times, one request at a time; medians compared. Target: all
+#     within 5% of each other (existence and hash kind do not show).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 ROUNDS=${ROUNDS:-600000}
@@ -20,6 +24,17 @@ credential_limit = 1000000"
 auth_key=$(bench_key AUTH)
 read_key=$(bench_key READ)
 echo "benchpass" | "$BENCH_BIN" user add bench --name "Bench User" --email bench@example.org --password-stdin >/dev/null
+# Users with imported bcrypt hashes (cost 10 and 12), written as an import would.
+for cost in 10 12; do
+    echo "unused" | "$BENCH_BIN" user add "bcrypt$cost" --name "Bcrypt $cost" --password-stdin >/dev/null
+    hash=$("$BENCH_ROOT/target/release/examples/hash_cost" bcrypt "$cost" "benchpass")
+    python3 - "$BENCH_DIR/accounthub.sqlite" "bcrypt$cost" "$hash" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE accounts SET password = ? WHERE username = ?", (sys.argv[3], sys.argv[2]))
+db.commit()
+PY
+done
 bench_start_responder "$BENCH_DIR/ah.sock"
 port=$(bench_port); bench_start_nginx "$BENCH_DIR/ah.sock" "$port" on
 url="http://127.0.0.1:$port/accounthub/api/"
@@ -58,3 +73,26 @@ for round in $(seq "${ROUNDS_LAT:-3}"); do
 done
 idle=$(bench_median "${idle_p99s[*]}"); storm=$(bench_median "${storm_p99s[*]}")
 python3 -c "print(f'userinfo p99 median: idle {$idle:.2f} ms, storm {$storm:.2f} ms -> {$storm / $idle:.2f}x  (target <= 2x)')"
+
+# Timing of failed checks: one request at a time, the four users alternated in each round.
+declare -A times=()
+users=(nosuchuser bench bcrypt10 bcrypt12)
+for round in $(seq "${TIMING_ROUNDS:-15}"); do
+    for user in "${users[@]}"; do
+        t=$(curl -s -o /dev/null -w '%{time_total}' \
+            -d "action=auth&key=$auth_key&username=$user&password=wrong-password" "$url")
+        times[$user]="${times[$user]:-} $t"
+    done
+done
+declare -A medians=()
+for user in "${users[@]}"; do
+    medians[$user]=$(bench_median "${times[$user]}")
+done
+python3 - "${medians[nosuchuser]}" "${medians[bench]}" "${medians[bcrypt10]}" "${medians[bcrypt12]}" <<'PY'
+import sys
+names = ["unknown", "PBKDF2", "bcrypt-10", "bcrypt-12"]
+ms = [float(v) * 1000 for v in sys.argv[1:]]
+print("failed auth medians: " + ", ".join(f"{n} {m:.1f} ms" for n, m in zip(names, ms)))
+spread = (max(ms) - min(ms)) / min(ms) * 100
+print(f"failed auth timing spread: {spread:.1f}% of the fastest  (target: within 5%)")
+PY

@@ -1,13 +1,23 @@
 //! Measures PBKDF2 verify cost at the given rounds, so `bench/auth.sh` can compare auth
 //! throughput against hashing measured in the same run (the machine may be shared).
 //! `hash_cost ROUNDS` prints the median ms of one verify on one core;
-//! `hash_cost ROUNDS THREADS SECS` prints verifies/s with THREADS threads busy for SECS.
+//! `hash_cost ROUNDS THREADS SECS` prints verifies/s with THREADS threads busy for SECS;
+//! `hash_cost bcrypt COST PASSWORD` prints a `$2y$` bcrypt hash, as the PHP original stored
+//! them (the timing row of `bench/auth.sh` imports such users).
 
 use std::time::{Duration, Instant};
 
 use accounthub::password;
 
 fn main() {
+    if let [_, mode, cost, password] = &std::env::args().collect::<Vec<_>>()[..]
+        && mode == "bcrypt"
+    {
+        let cost = cost.parse().expect("numeric cost");
+        let hash = bcrypt::hash_with_result(password, cost).expect("bcrypt");
+        println!("{}", hash.format_for_version(bcrypt::Version::TwoY));
+        return;
+    }
     let args: Vec<u64> = std::env::args()
         .skip(1)
         .map(|a| a.parse().expect("numeric arguments"))

@@ -48,6 +48,8 @@ pub struct Config {
     pub maian: MaianConfig,
     /// `GET <prefix>/metrics` settings.
     pub metrics: MetricsConfig,
+    /// Audit log settings.
+    pub audit: AuditConfig,
     /// Login page settings.
     pub login: LoginConfig,
     /// Apps listed by `listapps`, in file order: `[apps.<id>]` tables passed through as JSON.
@@ -115,6 +117,23 @@ pub struct RateLimitConfig {
     pub code_login_limit: u32,
     /// Window of the `codelogin` limiter, in seconds.
     pub code_login_window_secs: u64,
+}
+
+/// Audit log (`authlog`) settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Most rows kept; past it each new row pushes out the oldest, so the log cannot fill
+    /// the disk.
+    pub max_rows: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            max_rows: crate::store::authlog::DEFAULT_MAX_ROWS as u64,
+        }
+    }
 }
 
 /// Outgoing mail settings (alert and welcome mails).
@@ -265,6 +284,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             maian: MaianConfig::default(),
             metrics: MetricsConfig::default(),
+            audit: AuditConfig::default(),
             login: LoginConfig::default(),
             apps: Map::new(),
         }

@@ -20,7 +20,7 @@ pub enum KeyRefusal {
 }
 
 /// Checks the presented key. A missing or unknown key is audit-logged (censored) and
-/// counted against the client IP; past the limit the refusal is `TooFast`.
+/// counted against the client IP; past the limit the refusal is `TooFast`, unlogged.
 pub fn authenticate(app: &App, presented: &str, ip: &str) -> Result<StoredKey, KeyRefusal> {
     if !presented.is_empty() {
         match app.db.api_key(presented) {
@@ -39,16 +39,15 @@ pub fn authenticate(app: &App, presented: &str, ip: &str) -> Result<StoredKey, K
         secrets::censor(presented)
     };
     let now = clock::unix_now();
+    // Past the limit nothing is written: a flood of bad keys costs one counter per IP.
     let verdict = app.db.write(|tx| {
-        authlog::write(
-            tx,
-            authlog::LogType::ApiBadKey,
-            None,
-            ip,
-            &format!("Key: {shown}"),
-        )?;
         ratelimit::purge_expired(tx, now - 86_400)?;
-        ratelimit::record(tx, &format!("badkey|{ip}"), limit, now)
+        let refused = ratelimit::take(tx, &format!("badkey|{ip}"), limit, now)?;
+        if refused.is_none() {
+            let note = format!("Key: {shown}");
+            authlog::write(tx, authlog::LogType::ApiBadKey, None, ip, &note)?;
+        }
+        Ok::<_, rusqlite::Error>(refused)
     });
     match verdict {
         Ok(Some(wait)) => {

@@ -122,18 +122,22 @@ pub fn info(msg: &str) {
     emit(Level::Info, "info", msg);
 }
 
+/// Characters of an action name kept in a request line: an unknown name comes from the
+/// request and must not grow the log at its own length.
+const ACTION_CHARS: usize = 64;
+
 /// Logs the request line: client, action, HTTP status, duration and censored key.
 pub fn request(ip: &str, action: Option<&str>, status: u16, micros: u128, key: Option<&str>) {
     if !enabled(Level::Info) {
         return;
     }
+    let action: String = action.unwrap_or("-").chars().take(ACTION_CHARS).collect();
     let millis = micros as f64 / 1000.0;
     if JSON.load(Ordering::Relaxed) {
-        write_line(request_json(ip, action, status, millis, key));
+        write_line(request_json(ip, Some(&action), status, millis, key));
     } else {
         info(&format!(
-            "{ip} action={} status={status} time={millis:.1}ms key={}",
-            action.unwrap_or("-"),
+            "{ip} action={action} status={status} time={millis:.1}ms key={}",
             key.unwrap_or("-")
         ));
     }

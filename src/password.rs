@@ -4,6 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
 
 use pbkdf2::password_hash::phc::{PasswordHash, SaltString};
 use pbkdf2::password_hash::{CustomizedPasswordHasher, PasswordVerifier};
@@ -102,6 +103,143 @@ pub fn verify_token(candidate: &str, stored: &str, rounds: u32) -> bool {
     }
 }
 
+/// A stored hash's kind and work factor, read from its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashCost {
+    /// bcrypt of this cost (2^cost key expansions).
+    Bcrypt(u32),
+    /// PBKDF2-HMAC-SHA256 of this many rounds.
+    Pbkdf2(u32),
+}
+
+impl HashCost {
+    /// Reads a stored hash, or just its cost prefix (`$2y$12$`, `$pbkdf2-sha256$i=600000`).
+    pub fn of(stored: &str) -> Option<HashCost> {
+        if let Some(rest) = ["$2y$", "$2a$", "$2b$"]
+            .iter()
+            .find_map(|p| stored.strip_prefix(p))
+        {
+            return rest.get(..2)?.parse().ok().map(HashCost::Bcrypt);
+        }
+        let rest = stored.strip_prefix("$pbkdf2-sha256$i=")?;
+        let digits = rest.split(|c: char| !c.is_ascii_digit()).next()?;
+        digits.parse().ok().map(HashCost::Pbkdf2)
+    }
+}
+
+/// How fast this machine verifies each kind, measured once per process with small costs
+/// (a few milliseconds) and scaled: both kinds cost a fixed time per unit of work.
+#[derive(Debug, Clone, Copy)]
+pub struct Speed {
+    /// Seconds per bcrypt key expansion pair (a cost-c verify does 2^c + 1).
+    bcrypt_unit: f64,
+    /// Seconds per PBKDF2 round.
+    pbkdf2_round: f64,
+}
+
+/// bcrypt cost and PBKDF2 rounds of the calibration runs.
+const PROBE_BCRYPT_COST: u32 = 5;
+const PROBE_PBKDF2_ROUNDS: u32 = 5_000;
+
+/// Safety factor on the slowest estimate, so a check of the slowest kind still ends
+/// before the floor when the estimate was a little low.
+const FLOOR_MARGIN: f64 = 1.2;
+
+impl Speed {
+    /// This process's measurement (the fastest of three runs of each probe).
+    pub fn here() -> Speed {
+        static SPEED: OnceLock<Speed> = OnceLock::new();
+        *SPEED.get_or_init(|| {
+            let fastest = |f: &dyn Fn()| {
+                (0..3)
+                    .map(|_| {
+                        let start = Instant::now();
+                        f();
+                        start.elapsed().as_secs_f64()
+                    })
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let bcrypt_hash = bcrypt::hash("probe", PROBE_BCRYPT_COST).unwrap_or_default();
+            let bcrypt = fastest(&|| {
+                let _ = bcrypt::verify("wrong", &bcrypt_hash);
+            });
+            let pbkdf2_hash = hash("probe", PROBE_PBKDF2_ROUNDS).unwrap_or_default();
+            let pbkdf2 = fastest(&|| {
+                let _ = verify("wrong", &pbkdf2_hash, PROBE_PBKDF2_ROUNDS);
+            });
+            Speed {
+                bcrypt_unit: bcrypt / bcrypt_units(PROBE_BCRYPT_COST),
+                pbkdf2_round: pbkdf2 / f64::from(PROBE_PBKDF2_ROUNDS),
+            }
+        })
+    }
+
+    /// Estimated time of one verify of this kind.
+    pub fn estimate(&self, cost: HashCost) -> Duration {
+        let secs = match cost {
+            HashCost::Bcrypt(c) => self.bcrypt_unit * bcrypt_units(c),
+            HashCost::Pbkdf2(rounds) => self.pbkdf2_round * f64::from(rounds),
+        };
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
+    }
+}
+
+fn bcrypt_units(cost: u32) -> f64 {
+    2f64.powi(cost.min(31) as i32) + 1.0
+}
+
+/// The time every failed credential check is padded to: the slowest verify among the
+/// stored kinds and a dummy at the configured rounds (what unknown users cost), times the
+/// verifies one check may run (the account password plus `slow_app_passwords`), with a
+/// margin. A failed check then takes the same time whoever the user and whatever the hash.
+pub fn failure_floor(
+    speed: &Speed,
+    stored: &[HashCost],
+    rounds: u32,
+    slow_app_passwords: u32,
+) -> Duration {
+    let slowest = stored
+        .iter()
+        .copied()
+        .chain([HashCost::Pbkdf2(rounds)])
+        .map(|c| speed.estimate(c))
+        .max()
+        .unwrap_or_default();
+    slowest.mul_f64(FLOOR_MARGIN * f64::from(slow_app_passwords.saturating_add(1)))
+}
+
+/// How often the floor is estimated again, so hashes imported or re-hashed while the
+/// responder runs are taken into account.
+const FLOOR_REFRESH: Duration = Duration::from_secs(600);
+
+/// The floor failed checks are padded to, estimated when a check first fails and again
+/// every `FLOOR_REFRESH`.
+#[derive(Default)]
+pub struct FailureFloor {
+    current: Mutex<Option<(Instant, Duration)>>,
+}
+
+impl FailureFloor {
+    /// Sleeps the calling thread (not a hashing thread) until a failed check whose hashing
+    /// took `spent` lasts the floor; `estimate` computes the floor when it is due.
+    pub fn pad(&self, spent: Duration, estimate: impl FnOnce() -> Duration) {
+        let floor = {
+            let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+            match *current {
+                Some((at, floor)) if at.elapsed() < FLOOR_REFRESH => floor,
+                _ => {
+                    let floor = estimate();
+                    *current = Some((Instant::now(), floor));
+                    floor
+                }
+            }
+        };
+        if let Some(rest) = floor.checked_sub(spent) {
+            std::thread::sleep(rest);
+        }
+    }
+}
+
 /// A unit of hash work queued on the pool.
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -147,6 +285,18 @@ impl HashGate {
         HashGate {
             queue: Mutex::new(tx),
         }
+    }
+
+    /// As `run`, also returning how long `f` itself took (without the wait in the queue).
+    pub fn run_timed<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> (T, Duration) {
+        self.run(move || {
+            let start = Instant::now();
+            let out = f();
+            (out, start.elapsed())
+        })
     }
 
     /// Runs `f` on a hashing thread and waits for its result.
@@ -258,6 +408,41 @@ mod tests {
         assert!(!verify_token("abcde-12345-f0a1b-c2d3e", &stored, 1000));
         let imported = hash("ABCDE", 1000).unwrap();
         assert!(verify_token("ABCDE", &imported, 1000));
+    }
+
+    #[test]
+    fn costs_are_read_from_stored_hashes_and_prefixes() {
+        assert_eq!(
+            HashCost::of("$2y$12$abcdefghijklmnopqrstuv"),
+            Some(HashCost::Bcrypt(12))
+        );
+        assert_eq!(HashCost::of("$2a$04$"), Some(HashCost::Bcrypt(4)));
+        assert_eq!(
+            HashCost::of(&hash("x", 1000).unwrap()),
+            Some(HashCost::Pbkdf2(1000))
+        );
+        assert_eq!(
+            HashCost::of("$pbkdf2-sha256$i=600000"),
+            Some(HashCost::Pbkdf2(600_000))
+        );
+        assert_eq!(HashCost::of("$sha256$00"), None);
+        assert_eq!(HashCost::of("plain"), None);
+    }
+
+    #[test]
+    fn the_floor_covers_the_slowest_kind_and_every_app_password() {
+        let speed = Speed {
+            bcrypt_unit: 0.001,
+            pbkdf2_round: 0.000_001,
+        };
+        let ms = |d: Duration| (d.as_secs_f64() * 1000.0).round() as u64;
+        assert_eq!(ms(speed.estimate(HashCost::Bcrypt(10))), 1025);
+        assert_eq!(ms(speed.estimate(HashCost::Pbkdf2(600_000))), 600);
+        // Unknown users cost a dummy at the configured rounds: always a candidate.
+        assert_eq!(ms(failure_floor(&speed, &[], 600_000, 0)), 720);
+        let stored = [HashCost::Pbkdf2(1000), HashCost::Bcrypt(10)];
+        assert_eq!(ms(failure_floor(&speed, &stored, 600_000, 0)), 1230);
+        assert_eq!(ms(failure_floor(&speed, &stored, 600_000, 2)), 3690);
     }
 
     #[test]

@@ -44,16 +44,28 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// First 2 and last 2 characters with the rest starred; short secrets are starred whole.
+/// Shortest secret whose first and last 2 characters are shown (at most half of it).
+const CENSOR_SHOW_FROM: usize = 8;
+
+/// Upper bounds of the length classes a censored form names; longer secrets are `>64`.
+const LENGTH_CLASSES: [usize; 4] = [8, 16, 32, 64];
+
+/// A short fixed-length stand-in for a secret in logs and listings: its first 2 and last
+/// 2 characters (none for secrets under 8 characters) and its length class, e.g.
+/// `ab…yz (≤64)`. However long the secret, the form stays under 20 characters, so a
+/// request cannot grow a log by sending a huge key.
 pub fn censor(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    if chars.len() <= 5 {
-        return "*".repeat(chars.len());
+    let len = secret.chars().count();
+    let class = match LENGTH_CLASSES.iter().find(|&&max| len <= max) {
+        Some(max) => format!("≤{max}"),
+        None => format!(">{}", LENGTH_CLASSES[LENGTH_CLASSES.len() - 1]),
+    };
+    if len < CENSOR_SHOW_FROM {
+        return format!("… ({class})");
     }
-    let mut out: String = chars[..2].iter().collect();
-    out.push_str(&"*".repeat(chars.len() - 4));
-    out.extend(&chars[chars.len() - 2..]);
-    out
+    let head: String = secret.chars().take(2).collect();
+    let tail: String = secret.chars().skip(len - 2).collect();
+    format!("{head}…{tail} ({class})")
 }
 
 #[cfg(test)]
@@ -61,10 +73,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn censor_keeps_only_the_ends() {
-        assert_eq!(censor("abcdefgh"), "ab****gh");
-        assert_eq!(censor("abcde"), "*****");
-        assert_eq!(censor(""), "");
+    fn censor_keeps_only_the_ends_and_a_length_class() {
+        assert_eq!(censor("abcdefgh"), "ab…gh (≤8)");
+        assert_eq!(censor("abcdefghi"), "ab…hi (≤16)");
+        assert_eq!(censor("abcdefg"), "… (≤8)");
+        assert_eq!(censor(""), "… (≤8)");
+        assert_eq!(censor(&"x".repeat(64)), "xx…xx (≤64)");
+        let huge = format!("ab{}yz", "é".repeat(900_000));
+        assert_eq!(censor(&huge), "ab…yz (>64)");
     }
 
     #[test]

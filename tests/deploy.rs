@@ -73,6 +73,12 @@ fn check_api(svc: &Service) {
     let bad = svc.form("ping", "not-a-key", &[]);
     assert_eq!(bad.status, 403, "bad key: {}", bad.text());
     assert_eq!(bad.text(), "403 Unauthorized");
+
+    // The web server's own errors are not HTML pages.
+    let long = format!("{}?x={}", svc.url("api/"), "a".repeat(20_000));
+    let too_long = svc.request("GET", &long, &[], b"");
+    assert_eq!(too_long.status, 414);
+    assert_eq!(too_long.text(), "414 Request-URI too long");
 }
 
 /// A service with its database and keys, no processes yet.
@@ -228,6 +234,7 @@ fn example_config_documents_every_key_with_its_default() {
         ("mail", "MailConfig"),
         ("maian", "MaianConfig"),
         ("metrics", "MetricsConfig"),
+        ("audit", "AuditConfig"),
         ("login", "LoginConfig"),
     ] {
         let documented = keys(table[section].as_table().unwrap());

@@ -431,7 +431,8 @@ fn usersearch() {
         .execute("DELETE FROM accounts WHERE uid = ?1", [gone])
         .unwrap();
     assert_eq!(us("dora"), json!([]));
-    bad_request(&s, "READ", "usersearch", &[("search", "")], "search");
+    // An empty search is OK with no results (the autocomplete handlers crash on a 400).
+    assert_eq!(us(""), json!([]));
     forbidden(&s, "AUTH", "usersearch", &[("search", "doe")]);
 }
 

@@ -52,7 +52,7 @@ pub fn issue(ctx: &Ctx, uid: i64) -> Result<Option<u32>, Failure> {
 
 fn codelogin(ctx: &Ctx, args: &Args) -> Outcome {
     let guard = Guard::one_time_codes(ctx);
-    guard.check(ctx)?;
+    guard.reserve(ctx)?;
     let code = args.str("code").unwrap_or_default();
     let now = clock::utc_now_text();
     let label = ctx.caller.audit_label();
@@ -63,9 +63,10 @@ fn codelogin(ctx: &Ctx, args: &Args) -> Outcome {
             None => None,
         };
         let passed = account.as_ref().is_some_and(|a| a.status.may_log_in());
-        // Only failures count: a success must not reset the count of a guessing client.
-        if !passed {
-            guard.record(tx, false)?;
+        // Only failures count: a success gives its own reserved attempt back, without
+        // resetting the count of a guessing client.
+        if passed {
+            guard.give_back(tx)?;
         }
         let (logtype, note) = match &account {
             Some(a) => (

@@ -78,11 +78,7 @@ impl Ctx<'_> {
     /// The audit-log note of a credential check: who was checked and by which key, in the
     /// one format every credential action writes.
     pub fn audit_note(&self, username: &str) -> String {
-        format!(
-            "Username: {}, Key: {}",
-            username.to_ascii_lowercase(),
-            self.caller.audit_label()
-        )
+        crate::store::authlog::credential_note(username, self.caller.audit_label())
     }
 }
 

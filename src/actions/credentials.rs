@@ -109,7 +109,7 @@ pub(crate) fn check_password(
     accept: Accept,
 ) -> Result<Attempt, Failure> {
     let guard = Guard::new(ctx, Secret::Password, username);
-    guard.check(ctx)?;
+    guard.reserve(ctx)?;
     let (account, app_hashes) = ctx.app.db.with(|c| {
         let account = accounts::by_username(c, username)?;
         let hashes = match &account {
@@ -126,22 +126,22 @@ pub(crate) fn check_password(
         .and_then(|a| a.password.clone())
         .filter(|_| password_allowed);
     let candidate = candidate.to_string();
-    let (accepted, rehash) = ctx
-        .app
-        .hashing
-        .run(move || {
-            let verdict = password::verify_or_dummy(&candidate, stored.as_deref(), rounds);
-            if verdict == Verdict::MatchNeedsRehash {
-                let old = stored.unwrap_or_default();
-                return password::hash(&candidate, rounds).map(|new| (true, Some((old, new))));
-            }
-            let accepted = verdict.matched()
-                || app_hashes
-                    .iter()
-                    .any(|h| password::verify_token(&candidate, h, rounds));
-            Ok((accepted, None))
-        })
-        .map_err(Failure::Internal)?;
+    let (checked, spent) = ctx.app.hashing.run_timed(move || {
+        let verdict = password::verify_or_dummy(&candidate, stored.as_deref(), rounds);
+        if verdict == Verdict::MatchNeedsRehash {
+            let old = stored.unwrap_or_default();
+            return password::hash(&candidate, rounds).map(|new| (true, Some((old, new))));
+        }
+        let accepted = verdict.matched()
+            || app_hashes
+                .iter()
+                .any(|h| password::verify_token(&candidate, h, rounds));
+        Ok((accepted, None))
+    });
+    let (accepted, rehash) = checked.map_err(Failure::Internal)?;
+    if !accepted {
+        ctx.app.pad_failed_check(spent);
+    }
     Ok(Attempt {
         account,
         accepted,
@@ -181,7 +181,9 @@ impl Attempt {
         let note = ctx.audit_note(username);
         let uid = self.account.as_ref().map(|a| a.uid);
         ctx.app.db.write(|tx| {
-            self.guard.record(tx, self.accepted)?;
+            if self.accepted {
+                self.guard.release(tx)?;
+            }
             if let (Some(uid), Some((old, new))) = (uid, &self.rehash) {
                 accounts::replace_password(tx, uid, old, new)?;
             }

@@ -51,7 +51,7 @@ pub const ACTIONS: &[Action] = &[
     Action {
         name: "usersearch",
         key_type: KeyType::Read,
-        args: &[Arg::Required("search", Kind::Str)],
+        args: &[Arg::Optional("search", Kind::Str)],
         run: usersearch,
         cost: Cost::Light,
     },
@@ -88,8 +88,24 @@ pub const ACTIONS: &[Action] = &[
     },
 ];
 
+/// Shortest usersearch fragment, in characters (the trigram size of the index).
+const USER_SEARCH_MIN: usize = 3;
+
 /// Shortest groupsearch fragment, in characters.
 const GROUP_SEARCH_MIN: usize = 2;
+
+/// Longest search fragment, in characters. A longer one finds nothing without being
+/// looked up: a megabyte fragment would otherwise cost a third of a second of CPU in the
+/// trigram index, and clients expect OK with a list, not an error.
+pub const SEARCH_MAX: usize = 255;
+
+/// The fragment, if its length is worth a lookup; `None` (answered OK with `[]`) for
+/// empty, too short or too long fragments.
+fn fragment(args: &Args, min: usize) -> Option<&str> {
+    let fragment = args.str("search")?;
+    let len = fragment.chars().take(SEARCH_MAX + 1).count();
+    (min..=SEARCH_MAX).contains(&len).then_some(fragment)
+}
 
 fn ismanagerof(ctx: &Ctx, args: &Args) -> Outcome {
     let by_uid = args.id("uid") == Some(1);
@@ -171,8 +187,10 @@ fn permission(ctx: &Ctx, args: &Args) -> Outcome {
 }
 
 fn usersearch(ctx: &Ctx, args: &Args) -> Outcome {
-    let fragment = args.str("search").unwrap_or_default();
-    let found = ctx.app.db.with(|conn| search::users(conn, fragment))?;
+    let found = match fragment(args, USER_SEARCH_MIN) {
+        Some(fragment) => ctx.app.db.with(|conn| search::users(conn, fragment))?,
+        None => Vec::new(),
+    };
     let result: Vec<Value> = found
         .into_iter()
         .map(|f| json!({"uid": f.uid.to_string(), "username": f.username, "name": f.realname}))
@@ -193,11 +211,9 @@ fn getgroups(ctx: &Ctx, _: &Args) -> Outcome {
 }
 
 fn groupsearch(ctx: &Ctx, args: &Args) -> Outcome {
-    let fragment = args.str("search").unwrap_or_default();
-    let groups = if fragment.chars().count() < GROUP_SEARCH_MIN {
-        Vec::new()
-    } else {
-        ctx.app.db.with(|conn| search::groups(conn, fragment))?
+    let groups = match fragment(args, GROUP_SEARCH_MIN) {
+        Some(fragment) => ctx.app.db.with(|conn| search::groups(conn, fragment))?,
+        None => Vec::new(),
     };
     Ok(json!({"status": "OK", "result": groups_json(groups)}))
 }

@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
+use super::throttle::{Guard, Secret};
 use super::{Action, Arg, Args, Cost, Ctx, Failure, KeyType, Kind, Outcome};
-use crate::clock;
 use crate::mail::alert::{self, AlertError};
-use crate::store::{accounts, ratelimit};
+use crate::store::accounts;
 
 /// This module's part of the dispatch table.
 pub const ACTIONS: &[Action] = &[Action {
@@ -26,21 +26,15 @@ const UNKNOWN_APP: &str = "???";
 /// How one call ended inside its transaction.
 enum Verdict {
     Queued,
-    TooFast(u64),
     Refused(&'static str),
 }
 
 fn alertemail(ctx: &Ctx, args: &Args) -> Outcome {
     let input = args.str("username").unwrap_or_default().to_lowercase();
     let appname = args.str("appname").unwrap_or(UNKNOWN_APP);
-    let limit = ctx.app.config.rate_limit.credential();
-    let bucket = format!("alertemail|{}|{input}", ctx.ip);
-    let now = clock::unix_now();
+    let guard = Guard::new(ctx, Secret::AlertMail, &input);
     let verdict = ctx.app.db.write(|tx| -> Result<Verdict, Failure> {
-        if let Some(wait) = ratelimit::record(tx, &bucket, limit, now)? {
-            crate::metrics::rate_limited("alertemail");
-            return Ok(Verdict::TooFast(wait));
-        }
+        guard.reserve_in(tx)?;
         let username = accounts::by_username(tx, &input)?.map_or(input.clone(), |a| a.username);
         match alert::queue_alert(tx, ctx.app, &username, appname, ctx.ip) {
             Ok(_) => Ok(Verdict::Queued),
@@ -50,7 +44,6 @@ fn alertemail(ctx: &Ctx, args: &Args) -> Outcome {
     })?;
     match verdict {
         Verdict::Queued => Ok(json!({"status": "OK"})),
-        Verdict::TooFast(retry_after) => Err(Failure::TooFast { retry_after }),
         Verdict::Refused(reason) => Ok(super::resp_error(reason)),
     }
 }

@@ -46,7 +46,7 @@ pub const ACTIONS: &[Action] = &[
     },
 ];
 
-/// Looks up a live account by the `username` argument after the limiter allows it.
+/// Looks up a live account by the `username` argument once the limiter reserved an attempt.
 fn guarded_account(
     ctx: &Ctx,
     args: &Args,
@@ -54,7 +54,7 @@ fn guarded_account(
 ) -> Result<(Guard, Option<Account>), Failure> {
     let username = args.str("username").unwrap_or_default();
     let guard = Guard::new(ctx, secret, username);
-    guard.check(ctx)?;
+    guard.reserve(ctx)?;
     let account = ctx.app.db.with(|c| accounts::by_username(c, username))?;
     Ok((guard, account))
 }
@@ -74,8 +74,9 @@ fn verifytotp(ctx: &Ctx, args: &Args) -> Outcome {
             (Some(uid), Some(step)) => accounts::accept_totp_step(tx, uid, step)?,
             _ => false,
         };
-        guard.record(tx, valid)?;
-        if !valid {
+        if valid {
+            guard.release(tx)?;
+        } else {
             authlog::write(tx, LogType::ApiBadAuthCode, uid, ctx.ip, &note)?;
         }
         Ok::<_, rusqlite::Error>(valid)
@@ -99,14 +100,18 @@ fn checkpin(ctx: &Ctx, args: &Args) -> Outcome {
         return Ok(json!({"status": "ERROR", "pinvalid": false, "nopinset": true}));
     };
     let guard = Guard::new(ctx, Secret::Pin, &account.username);
-    guard.check(ctx)?;
+    guard.reserve(ctx)?;
     let pin = args.str("pin").unwrap_or_default().to_string();
     let rounds = ctx.app.config.passwords.pbkdf2_rounds;
-    let valid = ctx
+    let (valid, spent) = ctx
         .app
         .hashing
-        .run(move || password::verify(&pin, &stored, rounds).matched());
-    ctx.app.db.write(|tx| guard.record(tx, valid))?;
+        .run_timed(move || password::verify(&pin, &stored, rounds).matched());
+    if valid {
+        ctx.app.db.write(|tx| guard.release(tx))?;
+    } else {
+        ctx.app.pad_failed_check(spent);
+    }
     Ok(json!({"status": "OK", "pinvalid": valid}))
 }
 
@@ -131,9 +136,14 @@ pub(crate) struct SyncCheck {
 }
 
 impl SyncCheck {
-    /// Counts the outcome with the limiter (inside the caller's write transaction).
+    /// Settles the reserved attempt (inside the caller's write transaction): a valid code
+    /// gives the attempts back, a failure stays counted.
     pub(crate) fn record(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-        self.guard.record(conn, self.valid)
+        if self.valid {
+            self.guard.release(conn)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -141,7 +151,7 @@ impl SyncCheck {
 /// account, in constant time, behind the per-(IP, user) limiter. Deleted accounts have none.
 pub(crate) fn check_sync_code(ctx: &Ctx, username: &str, code: &str) -> Result<SyncCheck, Failure> {
     let guard = Guard::new(ctx, Secret::SyncCode, username);
-    guard.check(ctx)?;
+    guard.reserve(ctx)?;
     let code = code.to_ascii_uppercase();
     let (account, codes) = ctx.app.db.with(|c| {
         let account = accounts::by_username(c, username)?;

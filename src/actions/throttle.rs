@@ -1,13 +1,16 @@
-//! The credential limiter: failed checks of one secret are counted per
-//! (client IP, lower-cased username) in SQLite, so every process shares the count. A
-//! blocked pair is answered 429 before the secret is even looked at; a correct secret
-//! clears the count; other users from the same IP are unaffected.
+//! The credential limiter: checks of one secret are counted per (client IP, lower-cased
+//! username) in SQLite, so every process shares the count. An attempt is reserved in its
+//! own IMMEDIATE transaction before the secret is looked at, so a burst of parallel
+//! guesses (threads or CGI processes) gets at most `credential_limit` evaluated per
+//! window; a blocked pair is answered 429 at once; a correct secret clears the count;
+//! other users from the same IP are unaffected.
 
 use rusqlite::Connection;
 
 use super::{Ctx, Failure};
 use crate::app::App;
 use crate::clock;
+use crate::secrets;
 use crate::store::ratelimit::{self, Limit};
 
 /// Which secret is being guessed: each has its own count, so a mistyped PIN does not lock
@@ -22,6 +25,8 @@ pub enum Secret {
     Pin,
     /// Mobile sync code (mobilevalid, the mobile API).
     SyncCode,
+    /// Not a secret, but counted the same way: login alerts queued by `alertemail`.
+    AlertMail,
     /// One-time login code (codelogin); counted per client IP only.
     OneTimeCode,
 }
@@ -33,7 +38,16 @@ impl Secret {
             Secret::Totp => "totp",
             Secret::Pin => "pin",
             Secret::SyncCode => "sync",
+            Secret::AlertMail => "alertemail",
             Secret::OneTimeCode => "otc",
+        }
+    }
+
+    /// The kind a refusal is counted under in the metrics.
+    fn refusal_kind(self) -> &'static str {
+        match self {
+            Secret::AlertMail => "alertemail",
+            _ => "credential",
         }
     }
 }
@@ -42,24 +56,23 @@ impl Secret {
 pub struct Guard {
     bucket: String,
     limit: Limit,
+    refusal_kind: &'static str,
 }
 
 impl Guard {
-    /// The bucket for this caller IP and user name (lower-cased here).
+    /// The bucket for this caller IP and user name. The name is lower-cased and stored as
+    /// its SHA-256 digest, so a bucket has the same short length whatever a request sends.
     pub fn new(ctx: &Ctx, secret: Secret, username: &str) -> Guard {
         Guard::for_ip(ctx.app, secret, ctx.ip, username)
     }
 
     /// The bucket for a client IP and user name outside an API call (the login page).
     pub fn for_ip(app: &App, secret: Secret, ip: &str, username: &str) -> Guard {
+        let name = secrets::sha256_hex(username.to_lowercase().as_bytes());
         Guard {
-            bucket: format!(
-                "cred|{}|{}|{}",
-                secret.tag(),
-                ip,
-                username.to_ascii_lowercase()
-            ),
+            bucket: format!("cred|{}|{ip}|{name}", secret.tag()),
             limit: app.config.rate_limit.credential(),
+            refusal_kind: secret.refusal_kind(),
         }
     }
 
@@ -73,40 +86,53 @@ impl Guard {
                 limit: cfg.code_login_limit,
                 window_secs: cfg.code_login_window_secs,
             },
+            refusal_kind: Secret::OneTimeCode.refusal_kind(),
         }
     }
 
-    /// `TooFast` once the bucket holds `credential_limit` failures; call before checking
-    /// the secret. (`blocked_for` counts hits beyond the limit, and this check runs before
-    /// the failure is counted, hence one less.)
-    pub fn check(&self, ctx: &Ctx) -> Result<(), Failure> {
-        match self.blocked_for(ctx.app)? {
-            Some(retry_after) => {
-                crate::metrics::rate_limited("credential");
-                Err(Failure::TooFast { retry_after })
-            }
-            None => Ok(()),
-        }
+    /// Reserves one attempt, committed before the secret is checked; `TooFast` once
+    /// `credential_limit` attempts are held in this window. A failed attempt keeps its
+    /// reservation; `release` gives them back when the secret was right.
+    pub fn reserve(&self, ctx: &Ctx) -> Result<(), Failure> {
+        too_fast(self.take(ctx.app)?)
     }
 
-    /// Seconds until the bucket reopens if it is full, as `check` decides it.
-    pub fn blocked_for(&self, app: &App) -> rusqlite::Result<Option<u64>> {
-        let now = clock::unix_now();
-        let full = Limit {
-            limit: self.limit.limit.saturating_sub(1),
-            ..self.limit
-        };
-        app.db
-            .with(|c| ratelimit::blocked_for(c, &self.bucket, full, now))
+    /// As `reserve` in its own transaction, answering the wait instead of a `Failure`
+    /// (the login page words its own 429).
+    pub fn take(&self, app: &App) -> rusqlite::Result<Option<u64>> {
+        app.db.write(|tx| self.take_in(tx))
     }
 
-    /// Counts the outcome inside the caller's write transaction: a failure adds a hit, a
-    /// success forgets the bucket.
-    pub fn record(&self, conn: &Connection, passed: bool) -> rusqlite::Result<()> {
-        if passed {
-            ratelimit::clear(conn, &self.bucket)
-        } else {
-            ratelimit::record(conn, &self.bucket, self.limit, clock::unix_now()).map(|_| ())
+    /// As `reserve`, inside the caller's write transaction (when the whole check runs in
+    /// one transaction, as `alertemail` does).
+    pub fn reserve_in(&self, conn: &Connection) -> Result<(), Failure> {
+        too_fast(self.take_in(conn)?)
+    }
+
+    /// Returns one reserved attempt (inside the caller's write transaction) without
+    /// forgetting the others: for limits that count only failures per client IP.
+    pub fn give_back(&self, conn: &Connection) -> rusqlite::Result<()> {
+        ratelimit::give_back(conn, &self.bucket)
+    }
+
+    fn take_in(&self, conn: &Connection) -> rusqlite::Result<Option<u64>> {
+        let wait = ratelimit::take(conn, &self.bucket, self.limit, clock::unix_now())?;
+        if wait.is_some() {
+            crate::metrics::rate_limited(self.refusal_kind);
         }
+        Ok(wait)
+    }
+
+    /// Gives the attempts back after a correct secret (inside the caller's write
+    /// transaction): the bucket is forgotten. A failure simply keeps its reservation.
+    pub fn release(&self, conn: &Connection) -> rusqlite::Result<()> {
+        ratelimit::clear(conn, &self.bucket)
+    }
+}
+
+fn too_fast(wait: Option<u64>) -> Result<(), Failure> {
+    match wait {
+        Some(retry_after) => Err(Failure::TooFast { retry_after }),
+        None => Ok(()),
     }
 }

@@ -41,6 +41,9 @@ pub fn check(entry: &Value, cfg: &MaianConfig) -> Result<Candidate, String> {
     if name.is_empty() || email.is_empty() {
         return Err("Name and email are required.".into());
     }
+    if name.chars().any(char::is_control) {
+        return Err("The name contains control characters (such as line breaks).".into());
+    }
     if name.chars().count() > NAME_MAX_CHARS {
         return Err(format!(
             "The name is longer than {NAME_MAX_CHARS} characters."

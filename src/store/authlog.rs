@@ -1,5 +1,9 @@
-//! SQL of the `authlog` audit table (the log type numbers are the
-//! original's, so its audit readers keep working).
+//! SQL of the `authlog` audit table (the log type numbers are the original's, so its
+//! audit readers keep working). The table is capped: past `audit.max_rows` rows, each new
+//! row pushes out the oldest, so no flood of requests can fill the disk through the audit
+//! log.
+
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -42,7 +46,37 @@ pub enum LogType {
     MobileBadKey = 21,
 }
 
-/// Appends one audit row stamped with the current UTC time.
+/// Default of `audit.max_rows`.
+pub const DEFAULT_MAX_ROWS: i64 = 1_000_000;
+
+/// The cap of this process, set once at start-up from the configuration (like the log
+/// level): every writer of audit rows honours it without passing it around.
+static MAX_ROWS: AtomicI64 = AtomicI64::new(DEFAULT_MAX_ROWS);
+
+/// Sets the most rows the table keeps (at least 1).
+pub fn set_max_rows(rows: u64) {
+    MAX_ROWS.store(
+        i64::try_from(rows).unwrap_or(i64::MAX).max(1),
+        Ordering::Relaxed,
+    );
+}
+
+/// Characters of a user name kept in an audit note; longer names are cut and end in `…`.
+pub const NOTE_NAME_CHARS: usize = 64;
+
+/// The note of a credential check: the lower-cased user name (cut to `NOTE_NAME_CHARS`)
+/// and the caller's censored key.
+pub fn credential_note(username: &str, key_label: &str) -> String {
+    let mut name: String = username.chars().take(NOTE_NAME_CHARS).collect();
+    name.make_ascii_lowercase();
+    if username.chars().nth(NOTE_NAME_CHARS).is_some() {
+        name.push('…');
+    }
+    format!("Username: {name}, Key: {key_label}")
+}
+
+/// Appends one audit row stamped with the current UTC time, then drops the oldest rows
+/// beyond the cap (by id, which only grows, so this costs one index range per call).
 pub fn write(
     conn: &Connection,
     logtype: LogType,
@@ -60,6 +94,9 @@ pub fn write(
         ip,
         otherdata
     ])?;
+    let newest = conn.last_insert_rowid();
+    conn.prepare_cached("DELETE FROM authlog WHERE logid <= ?1")?
+        .execute([newest.saturating_sub(MAX_ROWS.load(Ordering::Relaxed))])?;
     Ok(())
 }
 
@@ -157,4 +194,25 @@ pub fn uid_named(conn: &Connection, name: &str) -> Result<Option<i64>> {
     )?
     .query_row([name], |r| r.get(0))
     .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_user_names_are_cut_in_notes() {
+        assert_eq!(credential_note("Bob", "ab…yz"), "Username: bob, Key: ab…yz");
+        let long = "é".repeat(NOTE_NAME_CHARS + 1);
+        let note = credential_note(&long, "k");
+        assert_eq!(
+            note,
+            format!("Username: {}…, Key: k", "é".repeat(NOTE_NAME_CHARS))
+        );
+        let exact = "x".repeat(NOTE_NAME_CHARS);
+        assert_eq!(
+            credential_note(&exact, "k"),
+            format!("Username: {exact}, Key: k")
+        );
+    }
 }

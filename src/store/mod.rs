@@ -7,6 +7,7 @@ pub mod apikeys;
 pub mod apppasswords;
 pub mod authlog;
 pub mod directory;
+pub mod hash_costs;
 pub mod import;
 pub mod loginkeys;
 pub mod maintenance;

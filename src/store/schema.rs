@@ -277,6 +277,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(stored, secrets::sha256_hex(b"legacykey123"));
-        assert_eq!(censored, "le********23");
+        assert_eq!(censored, "le…23 (≤16)");
     }
 }

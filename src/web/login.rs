@@ -126,7 +126,6 @@ impl Visit<'_> {
             other => {
                 let uid = other.as_ref().map(|a| a.uid);
                 self.app.db.write(|tx| {
-                    guard.record(tx, false)?;
                     authlog::write(
                         tx,
                         LogType::PortalLoginFailed,
@@ -140,7 +139,7 @@ impl Visit<'_> {
         };
         if let Some(refusal) = refusal(account.status) {
             self.app.db.write(|tx| {
-                guard.record(tx, true)?;
+                guard.release(tx)?;
                 let note = format!("{}, Refused: {}", self.note(&username), account.status);
                 authlog::write(
                     tx,
@@ -161,7 +160,7 @@ impl Visit<'_> {
         };
         let ttl = self.ttl(pending);
         let (opened, done) = self.app.db.write(|tx| {
-            guard.record(tx, true)?;
+            guard.release(tx)?;
             if let Some((old, new)) = &rehash {
                 accounts::replace_password(tx, account.uid, old, new)?;
             }
@@ -203,8 +202,9 @@ impl Visit<'_> {
                 Some(step) => accounts::accept_totp_step(tx, account.uid, step)?,
                 None => false,
             };
-            guard.record(tx, valid)?;
-            if !valid {
+            if valid {
+                guard.release(tx)?;
+            } else {
                 let note = self.note(&account.username);
                 authlog::write(
                     tx,
@@ -268,7 +268,6 @@ impl Visit<'_> {
         let hash = match checked.map_err(Stop::Server)? {
             Change::WrongCurrent => {
                 self.app.db.write(|tx| {
-                    guard.record(tx, false)?;
                     let note = self.note(&account.username);
                     authlog::write(
                         tx,
@@ -281,6 +280,10 @@ impl Visit<'_> {
                 return Ok(self.again(step, 401, "Your current password is incorrect."));
             }
             Change::Same => {
+                // The current password was right: its reserved attempt goes back.
+                if !forced {
+                    self.app.db.write(|tx| guard.release(tx))?;
+                }
                 return Ok(self.again(
                     step,
                     400,
@@ -291,7 +294,7 @@ impl Visit<'_> {
         };
         let done = self.app.db.write(|tx| {
             if !forced {
-                guard.record(tx, true)?;
+                guard.release(tx)?;
             }
             accounts::set_field(tx, account.uid, Field::Password, hash.clone().into())?;
             if account.status == AccountStatus::ChangePassword {

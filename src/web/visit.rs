@@ -279,9 +279,10 @@ impl<'a> Visit<'a> {
             .any(|expected| secrets::constant_time_eq(expected.as_bytes(), sent.as_bytes()))
     }
 
-    /// Answers 429 with Retry-After while the limiter holds this (IP, user) pair.
+    /// Reserves an attempt for this (IP, user) pair before its secret is checked, or
+    /// answers 429 with Retry-After while the limiter holds the pair.
     pub(super) fn throttled(&self, guard: &Guard, step: Step) -> Flow<()> {
-        match guard.blocked_for(self.app)? {
+        match guard.take(self.app)? {
             None => Ok(()),
             Some(wait) => {
                 let minutes = wait.div_ceil(60);
