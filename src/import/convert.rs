@@ -861,7 +861,7 @@ mod tests {
         let key = &batch(&c, "apikeys").rows[0].1;
         assert_eq!(key[0], text(&secrets::sha256_hex(b"abcdefgh")));
         assert_eq!(key[2], text("FULL"));
-        assert_eq!(c.keys, ["ab****gh: declared READ, imported as FULL"]);
+        assert_eq!(c.keys, ["ab…gh (≤8): declared READ, imported as FULL"]);
         let kept = convert(&tables(), tz, true);
         assert_eq!(batch(&kept, "apikeys").rows[0].1[2], text("READ"));
     }
