@@ -27,7 +27,7 @@ echo "benchpass" | "$BENCH_BIN" user add bench --name "Bench User" --email bench
 # Users with imported bcrypt hashes (cost 10 and 12), written as an import would.
 for cost in 10 12; do
     echo "unused" | "$BENCH_BIN" user add "bcrypt$cost" --name "Bcrypt $cost" --password-stdin >/dev/null
-    hash=$("$BENCH_ROOT/target/release/examples/hash_cost" bcrypt "$cost" "benchpass")
+    hash=$("$BENCH_RELEASE/examples/hash_cost" bcrypt "$cost" "benchpass")
     python3 - "$BENCH_DIR/accounthub.sqlite" "bcrypt$cost" "$hash" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
