@@ -54,7 +54,7 @@ pbkdf2_rounds = $rounds"
 baselines=(); totals=(); hashing=()
 for round in $(seq "${ROUNDS:-3}"); do
     # All-core hashing rate (verifies/s; one verify costs one hash), over 10 s.
-    rate=$("$BENCH_ROOT/target/release/examples/hash_cost" "$rounds" "$cores" 10)
+    rate=$("$BENCH_RELEASE/examples/hash_cost" "$rounds" "$cores" 10)
     baselines+=("$(python3 -c "print($pins / $rate)")")
     rm -f "$BENCH_DIR"/target.sqlite*
     "$BENCH_BIN" init >/dev/null
