@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use accounthub::totp;
 use common::web::{
-    app_config, app_redirect, binstack_login_url, checkloginkey, getloginkey_with_icon,
+    app_config, app_redirect, binstack_login_url, checkloginkey, enable_totp, getloginkey_with_icon,
 };
 use common::{Options, Service, TempDir, free_port, stop, wait_for_port};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -116,14 +116,7 @@ async fn chromium_walks_password_totp_and_new_password() {
         "tina@example.com",
         "first password 1",
     );
-    let out = s.cli_ok(&["user", "totp", "enable", "tina"]);
-    let secret = out
-        .lines()
-        .next()
-        .unwrap()
-        .strip_prefix("secret: ")
-        .unwrap();
-    let key = totp::decode_secret(secret).unwrap();
+    let key = enable_totp(&s, "tina");
     s.cli_ok(&["user", "status", "tina", "CHANGE_PASSWORD"]);
     // A small box icon as a data: URI (the app's real logo URL would 404 on this nginx).
     let icon = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'%3E\

@@ -7,7 +7,8 @@ mod common;
 
 use accounthub::totp;
 use common::web::{
-    Browser, app_config, app_redirect, binstack_login_url, checkloginkey, getloginkey, path_of,
+    Browser, app_config, app_redirect, binstack_login_url, checkloginkey, enable_totp, getloginkey,
+    path_of,
 };
 use common::{HttpResponse, Options, Service};
 
@@ -24,17 +25,6 @@ fn service_with(extra: &str) -> Service {
 
 fn set_status(s: &Service, user: &str, status: &str) {
     s.cli_ok(&["user", "status", user, status]);
-}
-
-fn enable_totp(s: &Service, user: &str) -> Vec<u8> {
-    let out = s.cli_ok(&["user", "totp", "enable", user]);
-    let secret = out
-        .lines()
-        .next()
-        .unwrap()
-        .strip_prefix("secret: ")
-        .unwrap();
-    totp::decode_secret(secret).unwrap()
 }
 
 fn totp_now(key: &[u8]) -> String {

@@ -182,3 +182,16 @@ pub fn app_redirect(s: &Service) -> String {
 pub fn binstack_login_url(s: &Service, loginurl: &str, code: &str) -> String {
     format!("{loginurl}?code={code}&redirect={}", app_redirect(s))
 }
+
+/// Turns TOTP on for `user` with the CLI and returns the decoded secret, so a test can make
+/// the codes an authenticator app would show.
+pub fn enable_totp(s: &Service, user: &str) -> Vec<u8> {
+    let out = s.cli_ok(&["user", "totp", "enable", user]);
+    let secret = out
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("secret: ")
+        .unwrap();
+    accounthub::totp::decode_secret(secret).unwrap()
+}
