@@ -141,15 +141,7 @@ mod tests {
     use crate::store::schema;
 
     fn db() -> (Connection, i64) {
-        let mut conn = Connection::open_in_memory().unwrap();
-        schema::migrate(&mut conn).unwrap();
-        conn.execute(
-            "INSERT INTO accounts (username, realname) VALUES ('amy', 'Amy')",
-            [],
-        )
-        .unwrap();
-        let uid = conn.last_insert_rowid();
-        (conn, uid)
+        schema::test_db_with_account()
     }
 
     #[test]

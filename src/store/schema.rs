@@ -118,6 +118,21 @@ fn hash_plaintext_keys(conn: &mut Connection) -> Result<()> {
     tx.commit()
 }
 
+/// An in-memory database with the current schema and one account, `amy`, for the unit
+/// tests of the stores; returns the connection and the account's uid.
+#[cfg(test)]
+pub(crate) fn test_db_with_account() -> (Connection, i64) {
+    let mut conn = Connection::open_in_memory().unwrap();
+    migrate(&mut conn).unwrap();
+    conn.execute(
+        "INSERT INTO accounts (username, realname) VALUES ('amy', 'Amy')",
+        [],
+    )
+    .unwrap();
+    let uid = conn.last_insert_rowid();
+    (conn, uid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
