@@ -24,9 +24,14 @@ impl MariaDb {
     pub fn start() -> MariaDb {
         let dir = TempDir::new("mariadb");
         let data = dir.0.join("data");
+        // Its own temporary directory: two servers sharing /tmp can pick the same
+        // temporary-table file names, and bootstrap then fails on the other's files.
+        let tmp = dir.0.join("tmp");
+        std::fs::create_dir(&tmp).expect("create the MariaDB tmpdir");
         let install = Command::new("mariadb-install-db")
             .args(["--no-defaults", "--auth-root-authentication-method=normal"])
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .args(user_arg())
             .args(["--skip-test-db", "--skip-name-resolve"])
             .output()
@@ -40,6 +45,7 @@ impl MariaDb {
         let server = Command::new("mariadbd")
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .arg(format!("--socket={}", dir.0.join("sock").display()))
             .arg(format!("--pid-file={}", dir.0.join("pid").display()))
             .arg(format!("--log-error={}", dir.0.join("error.log").display()))
