@@ -228,12 +228,15 @@ CREATE INDEX apppasswords_uid ON apppasswords (uid);
 
 -- accounthub: replaces the original single-slot rate_limit table. One row per bucket
 -- ("badkey|<ip>", "cred|<ip>|<username>", ...), a fixed window counter shared by every
--- process that opens the file (CGI included).
+-- process that opens the file (CGI included). WITHOUT ROWID: the bucket name is the key, so
+-- a count or a release writes one page instead of a row page and an index page.
+-- begin: rate limits
 CREATE TABLE rate_limits (
     bucket       TEXT PRIMARY KEY,
     window_start INTEGER NOT NULL,        -- Unix seconds
     hits         INTEGER NOT NULL
-);
+) WITHOUT ROWID;
+-- end: rate limits
 
 -- accounthub: durable mail outbox. A row is written in the same transaction as the event
 -- that causes the mail and is deleted from the queue only by marking it sent or failed.

@@ -19,7 +19,12 @@ type Step = fn(&Transaction) -> Result<()>;
 /// index) and 4 (an index that SQLite 3.40's own tools can write through) both changed
 /// only the search index, and `rebuild_search` goes from either earlier layout to the
 /// latest, so the step to version 2 has nothing left to do.
-const MIGRATIONS: &[Step] = &[covered_by_rebuild_search, login_sessions, rebuild_search];
+const MIGRATIONS: &[Step] = &[
+    covered_by_rebuild_search,
+    login_sessions,
+    rebuild_search,
+    rate_limits_without_rowid,
+];
 
 /// Version this binary writes and expects.
 pub const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
@@ -73,6 +78,18 @@ fn rebuild_search(tx: &Transaction) -> Result<()> {
     )?;
     tx.execute_batch(section(SCHEMA_SQL, "usersearch index"))?;
     search::reindex(tx)
+}
+
+/// Version 5: `rate_limits` keyed by its bucket name alone (schema.sql's "rate limits"
+/// section), keeping the counts it holds.
+fn rate_limits_without_rowid(tx: &Transaction) -> Result<()> {
+    tx.execute_batch("ALTER TABLE rate_limits RENAME TO rate_limits_before_v5;")?;
+    tx.execute_batch(section(SCHEMA_SQL, "rate limits"))?;
+    tx.execute_batch(
+        "INSERT INTO rate_limits (bucket, window_start, hits)
+             SELECT bucket, window_start, hits FROM rate_limits_before_v5;
+         DROP TABLE rate_limits_before_v5;",
+    )
 }
 
 /// The lines of `sql` after the line `-- begin: NAME...` and before `-- end: NAME`; empty
@@ -274,6 +291,31 @@ mod tests {
             )
             .unwrap();
         assert_eq!(indexes, 2);
+    }
+
+    #[test]
+    fn version_4_file_keeps_its_rate_limit_counts_without_rowid() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "DROP TABLE rate_limits;
+             CREATE TABLE rate_limits (bucket TEXT PRIMARY KEY, window_start INTEGER NOT NULL,
+                 hits INTEGER NOT NULL);
+             INSERT INTO rate_limits VALUES ('badkey|10.0.0.1', 1000, 3);
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let (sql, hits): (String, i64) = conn
+            .query_row(
+                "SELECT (SELECT sql FROM sqlite_schema WHERE name = 'rate_limits'),
+                        (SELECT hits FROM rate_limits WHERE bucket = 'badkey|10.0.0.1')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert!(sql.ends_with("WITHOUT ROWID"), "{sql}");
+        assert_eq!(hits, 3);
     }
 
     #[test]
