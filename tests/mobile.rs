@@ -696,3 +696,36 @@ fn start_session_signs_the_login_page_in() {
     assert!(r.header("set-cookie").is_none());
     assert_eq!(sessions(&s), 1);
 }
+
+#[test]
+fn wrong_sync_codes_with_900_kb_user_names_store_short_notes() {
+    let (s, _) = with_ann(Options::default());
+    let long = "n".repeat(900_000);
+    for i in 0..20 {
+        let user = format!("u{i}{long}");
+        let r = mobile(
+            &s,
+            &[
+                ("action", "check_key"),
+                ("username", &user),
+                ("key", "0000"),
+            ],
+        );
+        assert_eq!(r.json()["msg"], "Invalid username and/or access key.");
+    }
+    assert_eq!(audit_count(&s, 21), 20);
+    let longest: i64 = s
+        .db()
+        .query_row("SELECT max(length(otherdata)) FROM authlog", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(longest < 160, "an audit note of {longest} characters");
+    let bucket: i64 = s
+        .db()
+        .query_row("SELECT max(length(bucket)) FROM rate_limits", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(bucket < 120, "a limiter bucket of {bucket} characters");
+}

@@ -222,11 +222,7 @@ fn signed_in(
     action: &str,
 ) -> Result<Option<(Value, Option<String>)>, Failure> {
     let check = second_factor::check_sync_code(ctx, username, key)?;
-    let note = format!(
-        "Username: {}, Key: {}",
-        username.to_ascii_lowercase(),
-        ctx.caller.audit_label()
-    );
+    let note = ctx.audit_note(username);
     ctx.app.db.write(|tx| {
         check.record(tx)?;
         if !check.valid {
