@@ -349,6 +349,14 @@ impl RateLimitConfig {
             window_secs: self.credential_window_secs,
         }
     }
+
+    /// The longest window of any limiter: a bucket that started longer ago than this has
+    /// ended whatever its kind, so it can be dropped.
+    pub fn longest_window_secs(&self) -> u64 {
+        self.bad_key_window_secs
+            .max(self.credential_window_secs)
+            .max(self.code_login_window_secs)
+    }
 }
 
 impl Default for MailConfig {

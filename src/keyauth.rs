@@ -41,7 +41,7 @@ pub fn authenticate(app: &App, presented: &str, ip: &str) -> Result<StoredKey, K
     let now = clock::unix_now();
     // Past the limit nothing is written: a flood of bad keys costs one counter per IP.
     let verdict = app.db.write(|tx| {
-        ratelimit::purge_expired(tx, now - 86_400)?;
+        crate::actions::throttle::sweep_in(tx, app, now)?;
         let refused = ratelimit::take(tx, &format!("badkey|{ip}"), limit, now)?;
         if refused.is_none() {
             let note = format!("Key: {shown}");

@@ -729,3 +729,40 @@ fn wrong_sync_codes_with_900_kb_user_names_store_short_notes() {
         .unwrap();
     assert!(bucket < 120, "a limiter bucket of {bucket} characters");
 }
+
+#[test]
+fn limiter_buckets_of_ended_windows_are_swept_by_the_responder() {
+    let (s, _) = with_ann(Options {
+        extra_config: "[rate_limit]\nbad_key_window_secs = 1\ncredential_window_secs = 1\n\
+                       code_login_window_secs = 1\n"
+            .into(),
+        ..Options::default()
+    });
+    let buckets = || -> i64 {
+        s.db()
+            .query_row("SELECT count(*) FROM rate_limits", [], |r| r.get(0))
+            .unwrap()
+    };
+    for i in 0..30 {
+        let user = format!("nobody{i}");
+        let r = mobile(
+            &s,
+            &[
+                ("action", "check_key"),
+                ("username", &user),
+                ("key", "0000"),
+            ],
+        );
+        assert_eq!(r.json()["msg"], "Invalid username and/or access key.");
+    }
+    assert!(buckets() >= 30, "each name tried has its bucket");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while buckets() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} buckets left after their windows ended",
+            buckets()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

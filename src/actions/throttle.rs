@@ -130,6 +130,26 @@ impl Guard {
     }
 }
 
+/// Drops every bucket whose window has ended, inside the caller's write transaction.
+/// Each user name tried gets its own bucket, so without this the table would grow with
+/// every new name a client sends (the mobile API and the login page need no API key).
+pub fn sweep_in(conn: &Connection, app: &App, now: i64) -> rusqlite::Result<usize> {
+    let window = app.config.rate_limit.longest_window_secs();
+    ratelimit::purge_expired(conn, now.saturating_sub(window as i64))
+}
+
+/// As `sweep_in` in its own transaction; the FastCGI responder runs it every
+/// `sweep_interval` (CGI processes sweep on the bad-key path only).
+pub fn sweep(app: &App) -> rusqlite::Result<usize> {
+    app.db.write(|tx| sweep_in(tx, app, clock::unix_now()))
+}
+
+/// How often a long-lived responder sweeps: once a minute, or once per window when the
+/// windows are shorter.
+pub fn sweep_interval(app: &App) -> std::time::Duration {
+    std::time::Duration::from_secs(app.config.rate_limit.longest_window_secs().clamp(1, 60))
+}
+
 fn too_fast(wait: Option<u64>) -> Result<(), Failure> {
     match wait {
         Some(retry_after) => Err(Failure::TooFast { retry_after }),

@@ -124,6 +124,7 @@ async fn run(app: Arc<App>, spec: ListenSpec, nofile: u64) -> Result<(), String>
     crate::log::info(&format!("serving FastCGI on {spec:?}"));
     // Mail queued by requests (or left over from a previous run) goes out in the background.
     let mailer = tokio::spawn(crate::mail::worker::run(app.clone()));
+    let sweeper = tokio::spawn(sweep_limiter_buckets(app.clone()));
     loop {
         tokio::select! {
             _ = term.recv() => break,
@@ -143,6 +144,7 @@ async fn run(app: Arc<App>, spec: ListenSpec, nofile: u64) -> Result<(), String>
     }
     drop_listener(listener);
     mailer.abort();
+    sweeper.abort();
     if !slots
         .drain(Duration::from_secs(app.config.server.shutdown_grace_secs))
         .await
@@ -295,6 +297,21 @@ async fn answer(app: Arc<App>, req: Request) -> Vec<u8> {
         );
     }
     response.to_cgi_bytes()
+}
+
+/// Drops ended limiter buckets now and then, off the async workers, so their count stays
+/// bounded by what arrives within one window.
+async fn sweep_limiter_buckets(app: Arc<App>) {
+    let mut ticks = tokio::time::interval(crate::actions::throttle::sweep_interval(&app));
+    loop {
+        ticks.tick().await;
+        let app = app.clone();
+        let swept =
+            tokio::task::spawn_blocking(move || crate::actions::throttle::sweep(&app)).await;
+        if let Ok(Err(e)) = swept {
+            crate::log::error(&format!("limiter sweep failed: {e}"));
+        }
+    }
 }
 
 /// How a database writer waits for its turn here: on an async worker of the runtime (light
