@@ -155,6 +155,11 @@ fn two_factor_user_gives_the_code_and_a_replayed_code_is_refused() {
         "password",
         &[("username", "tom"), ("password", "tom password 1")],
     );
+    assert_eq!(
+        session_max_age(&r).as_deref(),
+        Some("600"),
+        "until the code"
+    );
     let step = b.get(&location(&r));
     assert!(
         step.text().contains("Authentication code"),
@@ -172,6 +177,11 @@ fn two_factor_user_gives_the_code_and_a_replayed_code_is_refused() {
     let otp = totp_now(&key);
     let r = b.submit(&wrong, "totp", &[("totp", &otp)]);
     assert_eq!(location(&r), app_redirect(&s));
+    assert_eq!(
+        session_max_age(&r).as_deref(),
+        Some("28800"),
+        "the browser keeps the session as long as it lasts"
+    );
     assert_eq!(checkloginkey(&s, &code)["uid"], serde_json::json!(uid));
 
     // The same code again, from another browser: refused.
@@ -242,6 +252,7 @@ fn change_password_user_must_choose_a_good_new_password() {
         ],
     );
     assert_eq!(location(&r), app_redirect(&s));
+    assert_eq!(session_max_age(&r).as_deref(), Some("28800"));
     assert_eq!(checkloginkey(&s, &code)["uid"], serde_json::json!(uid));
     assert_eq!(
         s.call("AUTH", "acctstatus", &[("username", "carl")])["account"],
@@ -707,4 +718,17 @@ fn nothing_a_client_sends_gets_a_server_error() {
     );
     assert_eq!(r.status, 413);
     assert_eq!(path_of("http://h:1/a/b?c"), "/a/b?c");
+}
+
+/// The Max-Age of the session cookie a response sets, if it sets one.
+fn session_max_age(r: &HttpResponse) -> Option<String> {
+    let cookie = r
+        .headers
+        .iter()
+        .find(|(n, v)| n == "set-cookie" && v.starts_with("ah_session="))?;
+    cookie
+        .1
+        .split("; ")
+        .find_map(|part| part.strip_prefix("Max-Age="))
+        .map(str::to_string)
 }

@@ -222,7 +222,7 @@ impl Visit<'_> {
             }))
         })?;
         match done {
-            Some(done) => self.finished(done, None),
+            Some(done) => self.finished(done, self.renewed_cookie(next)),
             None => Ok(self.again(Step::Totp, 401, "Authentication code incorrect.")),
         }
     }
@@ -323,7 +323,7 @@ impl Visit<'_> {
                 Ok(Done::Changed)
             }
         })?;
-        self.finished(done, None)
+        self.finished(done, self.renewed_cookie(None))
     }
 
     /// A signed-in browser approves one more app's key; an ALERT_ON_ACCESS account's
@@ -360,6 +360,20 @@ impl Visit<'_> {
         }
         let cookie = cookies::set(self.app, self.page, cookies::SESSION, "", 0);
         Ok(Response::see_other(&self.self_url(&[])).with_header("Set-Cookie", &cookie))
+    }
+
+    /// The session cookie again with the lifetime the stored session now has: it was set
+    /// for `PENDING_TTL` at the password step, and would otherwise vanish from the browser
+    /// ten minutes into a session that lasts `session_lifetime_secs`.
+    fn renewed_cookie(&self, pending: Option<Pending>) -> Option<String> {
+        let token = cookies::get(&self.req.cookie, cookies::SESSION)?;
+        Some(cookies::set(
+            self.app,
+            self.page,
+            cookies::SESSION,
+            token,
+            self.ttl(pending),
+        ))
     }
 
     /// Session lifetime for a session with `pending` due.
