@@ -91,7 +91,7 @@ ACCOUNTHUB_CONFIG="$BENCH_DIR/metrics-off.toml" bench_start_responder "$BENCH_DI
 BENCH_RESPONDER_PID=${BENCH_PIDS[0]}
 nometrics_port=$(bench_port); bench_start_nginx "$BENCH_DIR/ah-nometrics.sock" "$nometrics_port" on
 on_rps=(); off_rps=()
-for _ in $(seq "${BENCH_ROUNDS:-3}"); do
+for _ in $(seq "$ROUNDS"); do
     read -r r _ _ _ < <(bench_wrk "http://127.0.0.1:$nometrics_port$path"); off_rps+=("$r")
     read -r r _ _ _ < <(bench_wrk "http://127.0.0.1:${port[ah-on]}$path"); on_rps+=("$r")
 done

@@ -26,6 +26,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 dpkg -i "$deb"
 getent passwd accounthub >/dev/null || fail "no accounthub user"
 [ "$(stat -c %U:%a /var/lib/accounthub)" = "accounthub:750" ] || fail "/var/lib/accounthub"
+[ "$(stat -c %U:%a /var/backups/accounthub)" = "accounthub:750" ] || fail "/var/backups/accounthub"
 [ "$(stat -c %U:%G:%a /etc/accounthub/accounthub.toml)" = "root:accounthub:640" ] || fail "config mode"
 grep -qx /etc/accounthub/accounthub.toml /var/lib/dpkg/info/accounthub.conffiles || fail "conffile"
 for f in /usr/share/man/man1/accounthub.1.gz /usr/share/man/man1/accounthub-backup.1.gz \
@@ -72,4 +73,6 @@ for f in /var/lib/accounthub /etc/accounthub /usr/lib/systemd/system/accounthub.
     [ ! -e "$f" ] || fail "$f left after purge"
 done
 ! dpkg -s accounthub >/dev/null 2>&1 || fail "still known to dpkg"
+[ -d /var/backups/accounthub ] || fail "backups removed by purge"
+rm -rf /var/backups/accounthub
 echo "tests/deb.sh: ok"
