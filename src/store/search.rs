@@ -34,6 +34,13 @@ pub fn users(conn: &Connection, fragment: &str) -> Result<Vec<Found>> {
         return Ok(Vec::new());
     }
     let phrase = format!("\"{}\"", fragment.replace('"', "\"\""));
+    // Both parts from one snapshot: a reindex committed between two separate reads would
+    // move accounts from the recent part to the ranked one unseen by either read.
+    let snapshot = if conn.is_autocommit() {
+        Some(conn.unchecked_transaction()?)
+    } else {
+        None
+    };
     // Rank order is (realname, uid) order, so the first LIMIT ranks are the first matches.
     // `LIMIT 10` is written out (= LIMIT): FTS5 reads a bound limit much more slowly.
     let mut matches: Vec<Found> = conn
@@ -56,6 +63,9 @@ pub fn users(conn: &Connection, fragment: &str) -> Result<Vec<Found>> {
         )?
         .query_map([&phrase], found)?
         .collect::<Result<Vec<_>>>()?;
+    if let Some(snapshot) = snapshot {
+        snapshot.commit()?;
+    }
     matches.extend(recent);
     matches.sort_by(|a, b| (&a.realname, a.uid).cmp(&(&b.realname, b.uid)));
     matches.truncate(LIMIT);
