@@ -703,30 +703,12 @@ fn wrong_sync_codes_with_900_kb_user_names_store_short_notes() {
     let long = "n".repeat(900_000);
     for i in 0..20 {
         let user = format!("u{i}{long}");
-        let r = mobile(
-            &s,
-            &[
-                ("action", "check_key"),
-                ("username", &user),
-                ("key", "0000"),
-            ],
-        );
-        assert_eq!(r.json()["msg"], "Invalid username and/or access key.");
+        refused_check_key(&s, &user);
     }
     assert_eq!(audit_count(&s, 21), 20);
-    let longest: i64 = s
-        .db()
-        .query_row("SELECT max(length(otherdata)) FROM authlog", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let longest = scalar(&s, "SELECT max(length(otherdata)) FROM authlog");
     assert!(longest < 160, "an audit note of {longest} characters");
-    let bucket: i64 = s
-        .db()
-        .query_row("SELECT max(length(bucket)) FROM rate_limits", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let bucket = scalar(&s, "SELECT max(length(bucket)) FROM rate_limits");
     assert!(bucket < 120, "a limiter bucket of {bucket} characters");
 }
 
@@ -738,22 +720,10 @@ fn limiter_buckets_of_ended_windows_are_swept_by_the_responder() {
             .into(),
         ..Options::default()
     });
-    let buckets = || -> i64 {
-        s.db()
-            .query_row("SELECT count(*) FROM rate_limits", [], |r| r.get(0))
-            .unwrap()
-    };
+    let buckets = || scalar(&s, "SELECT count(*) FROM rate_limits");
     for i in 0..30 {
         let user = format!("nobody{i}");
-        let r = mobile(
-            &s,
-            &[
-                ("action", "check_key"),
-                ("username", &user),
-                ("key", "0000"),
-            ],
-        );
-        assert_eq!(r.json()["msg"], "Invalid username and/or access key.");
+        refused_check_key(&s, &user);
     }
     assert!(buckets() >= 30, "each name tried has its bucket");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -765,4 +735,18 @@ fn limiter_buckets_of_ended_windows_are_swept_by_the_responder() {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+/// A `check_key` with a wrong sync code for `user`, refused as the original refuses it.
+fn refused_check_key(s: &Service, user: &str) {
+    let r = mobile(
+        s,
+        &[("action", "check_key"), ("username", user), ("key", "0000")],
+    );
+    assert_eq!(r.json()["msg"], "Invalid username and/or access key.");
+}
+
+/// One integer the database answers `sql` with.
+fn scalar(s: &Service, sql: &str) -> i64 {
+    s.db().query_row(sql, [], |r| r.get(0)).unwrap()
 }
