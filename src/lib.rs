@@ -34,3 +34,13 @@ pub mod secrets;
 pub mod store;
 pub mod totp;
 pub mod web;
+
+/// A fresh, empty directory for one unit test (`tag` keeps tests apart, the process id
+/// keeps parallel runs apart); unit tests that need a real file on disk start here.
+#[cfg(test)]
+pub(crate) fn test_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ah-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

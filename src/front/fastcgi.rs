@@ -349,9 +349,7 @@ mod tests {
 
     #[test]
     fn a_writer_waiting_for_its_turn_does_not_freeze_the_async_worker() {
-        let dir = std::env::temp_dir().join(format!("accounthub-turn-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("turn");
         let mut db = Db::open(&dir.join("turn.sqlite")).unwrap();
         db.set_turn_wait(off_async_worker);
         let db = Arc::new(db);

@@ -70,9 +70,7 @@ mod tests {
 
     #[test]
     fn a_missing_or_garbage_file_is_unhealthy_and_says_only_that() {
-        let dir = std::env::temp_dir().join(format!("ah-health-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("health");
         let db = dir.join("a.sqlite");
         let missing = probe(&db);
         assert!(!missing.ok());

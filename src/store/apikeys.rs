@@ -203,9 +203,7 @@ mod tests {
 
     #[test]
     fn a_revoked_key_is_refused_at_once_through_any_connection() {
-        let dir = std::env::temp_dir().join(format!("accounthub-keycache-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("keycache");
         let path = dir.join("keys.sqlite");
         let (reader, other) = (open(&path), open(&path));
         let mut cache = KeyCache::default();

@@ -102,10 +102,7 @@ mod tests {
     use crate::store::schema;
 
     fn temp(tag: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("ah-maint-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+        crate::test_dir(&format!("maint-{tag}"))
     }
 
     #[test]

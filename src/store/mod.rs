@@ -195,9 +195,7 @@ mod tests {
 
     #[test]
     fn cached_statements_are_not_compiled_again_for_new_values() {
-        let dir = std::env::temp_dir().join(format!("accounthub-qpsg-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("qpsg");
         let db = Db::open(&dir.join("qpsg.sqlite")).unwrap();
         let reprepared = db
             .with(|c| {

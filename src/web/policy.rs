@@ -53,8 +53,7 @@ mod tests {
 
     #[test]
     fn short_common_and_own_name_passwords_are_refused() {
-        let dir = std::env::temp_dir().join(format!("ah-policy-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir("policy");
         let file = dir.join("common.txt");
         std::fs::write(&file, "Corporate2026!\n").unwrap();
         let mut config = LoginConfig::default();
