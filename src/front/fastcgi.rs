@@ -305,10 +305,8 @@ async fn sweep_limiter_buckets(app: Arc<App>) {
     let mut ticks = tokio::time::interval(crate::actions::throttle::sweep_interval(&app));
     loop {
         ticks.tick().await;
-        let app = app.clone();
-        let swept =
-            tokio::task::spawn_blocking(move || crate::actions::throttle::sweep(&app)).await;
-        if let Ok(Err(e)) = swept {
+        let swept = crate::mail::worker::blocking(&app, crate::actions::throttle::sweep).await;
+        if let Err(e) = swept {
             crate::log::error(&format!("limiter sweep failed: {e}"));
         }
     }

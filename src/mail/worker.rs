@@ -112,8 +112,9 @@ pub fn backoff(base_secs: u64, attempts: u32) -> i64 {
     i64::try_from(base_secs.max(1).saturating_mul(factor)).unwrap_or(i64::MAX)
 }
 
-/// Runs store work on the blocking pool.
-async fn blocking<T: Send + 'static>(
+/// Runs store work on the blocking pool (the responder's other background task, the
+/// limiter sweep, uses it too).
+pub(crate) async fn blocking<T: Send + 'static>(
     app: &Arc<App>,
     f: impl FnOnce(&App) -> rusqlite::Result<T> + Send + 'static,
 ) -> Result<T, String> {
