@@ -43,7 +43,8 @@ pub const ACTIONS: &[Action] = &[
             Arg::Required("username", Kind::Str),
         ],
         run: addapppassword,
-        cost: Cost::Hashing,
+        // The new app password is stored as a plain SHA-256 digest: no slow hash.
+        cost: Cost::Light,
     },
 ];
 
