@@ -166,6 +166,25 @@ bench_median() {
     python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1].split())))' "$1"
 }
 
+# CPU clock ticks process $1 has used so far: "HASH OTHER", where HASH is what its
+# password-hashing threads (named hash-N) used and OTHER all the rest, including threads
+# that have ended since.
+bench_cpu_ticks() {
+    python3 - "$1" <<'PY'
+import os, sys
+pid = sys.argv[1]
+def ticks(stat):
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+hashing = 0
+for task in os.listdir(f"/proc/{pid}/task"):
+    stat = open(f"/proc/{pid}/task/{task}/stat").read()
+    if stat[stat.index("(") + 1:stat.rindex(")")].startswith("hash-"):
+        hashing += ticks(stat)
+print(hashing, ticks(open(f"/proc/{pid}/stat").read()) - hashing)
+PY
+}
+
 # Resident set size of process $1 in MB.
 bench_rss_mb() {
     awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"

@@ -8,7 +8,8 @@
 # Prints req/s, p50/p99, the ratios, and the responder's RSS after 100k requests.
 # Then `auth` with PBKDF2 at 1,000 rounds alternated with `ping`: its cheap part (key
 # lookup, hop to the hashing pool, audit write) is its throughput with the verify time
-# (measured in the same run) taken out.
+# (measured in the same run) taken out. The responder's own CPU per request, split into
+# its hashing threads and the rest, shows the same from inside the process.
 # Then ping with metrics on (the default) vs a second responder with metrics.enabled =
 # false, alternated rounds, median req/s. Target: metrics on within 3% of off.
 # Targets: ping >= 90% of the baseline in both modes; our no-op >= the crate's; auth's
@@ -65,12 +66,27 @@ auth_url="http://127.0.0.1:${port[ah-on]}/accounthub/api/"
 auth_body="action=auth&key=$auth_key&username=bench&password=benchpass"
 bench_post_script "$BENCH_DIR/auth.lua" "$auth_body"
 curl -sf -d "$auth_body" "$auth_url" | grep -q '"status":"OK"' || { echo "auth failed" >&2; exit 1; }
-pings=""; auths=""
+# Each round also reads the responder's CPU time around the wrk run: per request, what
+# `ping` costs in the responder, and what `auth` costs outside and on the hashing threads.
+HZ=$(getconf CLK_TCK)
+pings=""; auths=""; ping_cpu=""; auth_cpu=""; auth_hash_cpu=""
+# Runs wrk with "$@"; sets r to its req/s, cpu_hash and cpu_other to µs per request.
+wrk_with_cpu() {
+    local h0 o0 h1 o1
+    read -r h0 o0 < <(bench_cpu_ticks "$BENCH_RESPONDER_PID")
+    read -r r _ _ _ < <(bench_wrk "$@")
+    read -r h1 o1 < <(bench_cpu_ticks "$BENCH_RESPONDER_PID")
+    read -r cpu_hash cpu_other < <(python3 -c "n = $r * ${BENCH_SECS:-10}
+print(($h1 - $h0) / $HZ / n * 1e6, ($o1 - $o0) / $HZ / n * 1e6)")
+}
 for _ in $(seq "$ROUNDS"); do
-    read -r r _ _ _ < <(bench_wrk "http://127.0.0.1:${port[ah-on]}$path"); pings+="$r "
-    read -r r _ _ _ < <(bench_wrk "$auth_url" "$BENCH_DIR/auth.lua"); auths+="$r "
+    wrk_with_cpu "http://127.0.0.1:${port[ah-on]}$path"; pings+="$r "; ping_cpu+="$cpu_other "
+    wrk_with_cpu "$auth_url" "$BENCH_DIR/auth.lua"; auths+="$r "
+    auth_cpu+="$cpu_other "; auth_hash_cpu+="$cpu_hash "
 done
 hash_ms=$("$BENCH_RELEASE/examples/hash_cost" 1000)
+printf "responder CPU per request (medians): ping %.1f us; auth %.1f us outside the hashing threads, %.1f us on them\n" \
+    "$(bench_median "$ping_cpu")" "$(bench_median "$auth_cpu")" "$(bench_median "$auth_hash_cpu")"
 python3 - "$(bench_median "$auths")" "$(bench_median "$pings")" "$hash_ms" "$CORES" <<'PY'
 import sys
 auth, ping, hash_ms, cores = map(float, sys.argv[1:])
